@@ -1,0 +1,72 @@
+"""Dutch text analysis for lexical matching (BM25, evidence support checks).
+
+Words are lower-cased, Dutch stopwords dropped and the rest stemmed with the Snowball Dutch
+stemmer (PyStemmer). Numbers and acronyms are kept whole — ``2.134``, ``3,5``, ``FRIT``,
+``REAN`` — because splitting or stemming them loses exactly what users search for, and an
+amount is also indexed together with its magnitude (``6 miljard`` → ``6_miljard``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+
+# One token: a number with internal separators (2.134 / 3,5 / 2016-2018 stays two numbers),
+# or a word (letters, digits and inner hyphens/apostrophes: EU-Turkije, regio's).
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w'’-]*\w)?", re.UNICODE)
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,}$")
+_MAGNITUDES = {
+    "mln": "miljoen",
+    "miljoen": "miljoen",
+    "mld": "miljard",
+    "miljard": "miljard",
+    "procent": "procent",
+    "%": "procent",
+    "duizend": "duizend",
+}
+_STOPWORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("dutch")
+
+
+def fold(text: str) -> str:
+    """Unicode-normalise and strip accents (ë → e) so spelling variants in OCR text still match."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms of ``text``, in order."""
+    stem = _stemmer().stemWord
+    terms: list[str] = []
+    raw = _TOKEN.findall(fold(text).replace("%", " procent"))
+    for i, tok in enumerate(raw):
+        if tok[0].isdigit():
+            terms.append(tok)
+            following = raw[i + 1].lower().rstrip(".") if i + 1 < len(raw) else ""
+            if following in _MAGNITUDES:
+                terms.append(f"{tok}_{_MAGNITUDES[following]}")
+        elif _ACRONYM.match(tok):
+            terms.append(tok.lower())  # not stemmed: FRIT must not match "frits"
+        else:
+            low = tok.lower()
+            if low in _STOPWORDS or len(low) < 2:
+                continue
+            for part in low.split("-") if "-" in low else [low]:
+                if part and part not in _STOPWORDS:
+                    terms.append(stem(part))
+            if "-" in low:
+                terms.append(stem(low.replace("-", "")))
+    return terms
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in ``text`` as written (2.134, 3,5, 2023): an answer must not change them."""
+    return {t for t in _TOKEN.findall(text) if t[0].isdigit()}
