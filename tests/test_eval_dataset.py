@@ -1,0 +1,186 @@
+"""The bundled evaluation set is grounded in the letters, well formed and well mixed; the
+matching and loading helpers behave on real fragments and on bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from functools import cache
+
+import pytest
+
+from eval.dataset import DEFAULT_DATASET, LANGUAGES, TYPES, DatasetError, load_dataset
+from eval.matching import contains, normalize
+from tests.conftest import LETTERS, letter_path
+
+ITEMS = load_dataset(DEFAULT_DATASET)
+ANSWERABLE = [item for item in ITEMS if item.answerable]
+# 001 is the ministry's own PDF of the letter published as Kamerstuk 000: one letter, two files.
+SAME_LETTER = {"001_17c0af6e84908666": "000_6f008f4da8a68f2b"}
+# Page furniture that must never sit inside an evidence span.
+FURNITURE = re.compile(r"Pagina \d+ van \d+|Tweede Kamer, vergaderjaar|Directoraat-Generaal|https?://")
+
+
+@cache
+def letter_text(letter_id: str) -> str:
+    path = LETTERS / f"{letter_id}.txt"
+    assert path.is_file(), f"unknown letter {letter_id!r}"
+    return path.read_text(encoding="utf-8")
+
+
+def raw(prefix: str) -> str:
+    return letter_path(prefix).read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------ the bundled set
+@pytest.mark.parametrize("item", ANSWERABLE, ids=lambda item: item.id)
+def test_every_evidence_span_occurs_in_its_letter(item):
+    for evidence in item.evidence:
+        assert contains(letter_text(evidence.letter), evidence.text), f"{item.id}: {evidence.text[:60]}"
+
+
+@pytest.mark.parametrize("item", ANSWERABLE, ids=lambda item: item.id)
+def test_evidence_spans_are_single_runs_of_10_to_60_words(item):
+    for evidence in item.evidence:
+        assert "\n" not in evidence.text
+        assert 10 <= len(evidence.text.split()) <= 60, f"{item.id}: {len(evidence.text.split())} words"
+        assert not FURNITURE.search(evidence.text), f"{item.id}: page furniture in span"
+
+
+@pytest.mark.parametrize("item", ANSWERABLE, ids=lambda item: item.id)
+def test_key_facts_are_grounded_in_the_evidence_and_given_by_the_reference_answer(item):
+    assert 1 <= len(item.key_facts) <= 3
+    for fact in item.key_facts:
+        grounded = any(contains(e.text, fact) for e in item.evidence) or any(
+            contains(letter_text(e.letter), fact) for e in item.evidence
+        )
+        assert grounded, f"{item.id}: key fact {fact!r} not in its evidence or letter"
+        assert contains(item.answer, fact), f"{item.id}: reference answer lacks key fact {fact!r}"
+
+
+def test_unanswerable_items_carry_no_evidence_or_key_facts():
+    unanswerable = [item for item in ITEMS if not item.answerable]
+    assert all(item.type == "unanswerable" and not item.evidence and not item.key_facts for item in unanswerable)
+
+
+def test_the_set_has_the_required_mix():
+    types = Counter(item.type for item in ITEMS)
+    languages = Counter(item.language for item in ITEMS)
+    assert len(ITEMS) >= 120
+    assert types["paraphrase"] * 3 >= len(ITEMS)
+    assert types["unanswerable"] >= 12
+    assert set(types) == set(TYPES)
+    multi = [item for item in ITEMS if item.type == "multi"]
+    distinct = {item.id: {SAME_LETTER.get(e.letter, e.letter) for e in item.evidence} for item in multi}
+    assert len(multi) >= 12 and all(len(letters) >= 2 for letters in distinct.values()), distinct
+    assert set(languages) == set(LANGUAGES)
+    assert 0.15 <= languages["en"] / len(ITEMS) <= 0.25
+    assert {item.type for item in ITEMS if item.language == "en"} == set(TYPES)  # English across all types
+
+
+def test_every_letter_is_covered_and_the_largest_one_most():
+    per_letter = Counter(SAME_LETTER.get(e.letter, e.letter) for item in ITEMS for e in item.evidence)
+    bundled = {p.stem for p in LETTERS.glob("*.txt")} - set(SAME_LETTER)
+    assert set(per_letter) == bundled
+    assert per_letter.most_common(1)[0][0] == "003_03f947c30766b98f"
+
+
+# ------------------------------------------------------------------------------- normalize
+def test_line_end_hyphenation_is_joined():
+    fragment = "terug-\ndringen"
+    assert fragment in raw("000")
+    assert normalize(fragment) == "terugdringen"
+    assert contains(raw("000"), "voor zowel het terugdringen van irreguliere migratie")
+
+
+def test_a_hyphen_before_a_capital_or_after_an_abbreviation_stays():
+    assert normalize("EU-\nTurkije") == "EU-Turkije"
+    assert "Midden-\nOosten" in raw("003") and normalize("Midden-\nOosten") == "Midden-Oosten"
+    assert "andere EU-\nlidstaten" in raw("002") and normalize("andere EU-\nlidstaten") == "andere EU-lidstaten"
+    assert "COVID-19-\nmaatregelen" in raw("004") and normalize("COVID-19-\nmaatregelen") == "COVID-19-maatregelen"
+
+
+def test_a_suspended_compound_keeps_its_hyphen():
+    assert normalize("mensenhandel en -smokkel") == "mensenhandel en -smokkel"
+    fragment = "de migratie- \nen strafrechtketen"
+    assert fragment in raw("004")
+    assert normalize(fragment) == "de migratie- en strafrechtketen"
+
+
+def test_both_extractions_of_one_sentence_normalize_alike():
+    def sentence(text: str) -> str:
+        start = text.index("Luchtvaartver")
+        return normalize(text[start : text.index("migratiebeleid.", start) + len("migratiebeleid.")])
+
+    # 000 breaks "Luchtvaartver-\ndragen" and uses en dashes; 001 mixes "–" and "-" and breaks elsewhere.
+    assert sentence(raw("000")) == sentence(raw("001")) == (
+        "Luchtvaartverdragen - Europees of bilateraal - bevatten doorgaans geen rechtsgrond "
+        "voor de gezochte koppeling aan migratiebeleid."
+    )
+
+
+def test_quotes_and_whitespace_are_unified():
+    assert normalize(" BHOS-beleidsnota «Investeren  in\nPerspectief» ") == 'BHOS-beleidsnota "Investeren in Perspectief"'
+    assert normalize("regio’s") == "regio's"
+
+
+def test_contains_ignores_case():
+    assert contains(raw("002"), "Terugkeerhubs")
+    assert not contains(raw("002"), "terugkeerhubs in Rwanda")
+
+
+# ---------------------------------------------------------------------------- load_dataset
+VALID = {
+    "id": "t1",
+    "question": "Hoeveel vreemdelingen verblijven onrechtmatig in Nederland?",
+    "answer": "Tussen 23.000 en 58.000.",
+    "evidence": [{"letter": "004_e0a75123764b20dc", "text": "tussen 23.000 en 58.000"}],
+    "key_facts": ["23.000"],
+    "type": "number",
+    "language": "nl",
+    "answerable": True,
+}
+
+
+def _write(tmp_path, *lines: str):
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_valid_file_loads_and_blank_lines_are_skipped(tmp_path):
+    other = {**VALID, "id": "t2", "type": "unanswerable", "answerable": False, "evidence": [], "key_facts": []}
+    items = load_dataset(_write(tmp_path, json.dumps(VALID), "", json.dumps(other)))
+    assert [i.id for i in items] == ["t1", "t2"]
+    assert items[0].evidence[0].letter == "004_e0a75123764b20dc"
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        (json.dumps({k: v for k, v in VALID.items() if k != "answer"}), "missing field(s): answer"),
+        (json.dumps({**VALID, "source": "x"}), "unknown field(s): source"),
+        (json.dumps({**VALID, "type": "trivia"}), "unknown type 'trivia'"),
+        (json.dumps({**VALID, "language": "de"}), "unknown language 'de'"),
+        (json.dumps({**VALID, "evidence": []}), "answerable item without evidence"),
+        (json.dumps({**VALID, "answerable": False, "type": "unanswerable", "key_facts": []}), "unanswerable item with evidence"),
+        (json.dumps({**VALID, "type": "unanswerable"}), "type 'unanswerable' must go with answerable false"),
+        (json.dumps({**VALID, "evidence": [{"letter": "004"}]}), "each evidence entry"),
+        (json.dumps({**VALID, "type": "multi"}), "multi item needs evidence from at least two letters"),
+        (json.dumps(VALID), "duplicate id 't1'"),
+    ],
+)
+def test_a_bad_line_is_reported_with_file_and_line(tmp_path, bad_line, message):
+    path = _write(tmp_path, json.dumps(VALID), bad_line)
+    with pytest.raises(DatasetError) as error:
+        load_dataset(path)
+    assert str(error.value).startswith(f"{path}:2: ")
+    assert message in str(error.value)
+
+
+def test_a_missing_file_is_reported_by_name(tmp_path):
+    with pytest.raises(DatasetError, match="nothere.jsonl: cannot read dataset"):
+        load_dataset(tmp_path / "nothere.jsonl")
