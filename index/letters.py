@@ -1,0 +1,78 @@
+"""Load letters: read a file, clean it, read its metadata, and return a :class:`Letter`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from index.cleaning import clean_document
+from index.loaders import SUPPORTED_EXTENSIONS, LoadError, read_document
+from index.metadata import fallback_title, read_metadata
+from index.models import Letter
+
+
+def load_letter(path: str | Path) -> Letter:
+    """Read, clean and describe one file; raises :class:`LoadError` when it cannot be used."""
+    raw = read_document(path)
+    meta = read_metadata(raw.text)
+    cleaned = clean_document(raw, meta)
+    if not cleaned.text.strip():
+        raise LoadError(raw.path, "no running text left after removing page furniture")
+    return Letter(
+        id=raw.path.stem,
+        source=str(raw.path),
+        text=cleaned.text,
+        blocks=cleaned.blocks,
+        pages=cleaned.pages,
+        footnotes=cleaned.footnotes,
+        title=meta.title or fallback_title(cleaned.text, cleaned.blocks),
+        date=meta.date,
+        kenmerk=meta.kenmerk,
+        kamerstuk=meta.kamerstuk,
+        addressee=meta.addressee,
+        content_hash=raw.content_hash,
+    )
+
+
+def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[LoadError]]:
+    """Files to load: folders become their supported files (sorted), files are kept as given.
+
+    A folder without supported files, or a path that does not exist, is an error.
+    """
+    files: list[Path] = []
+    errors: list[LoadError] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(".")
+            )
+            if not found:
+                errors.append(LoadError(path, f"folder has no letters ({', '.join(SUPPORTED_EXTENSIONS)} files)"))
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            errors.append(LoadError(path, "no such file or folder"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))  # the same file named twice loads once
+    return unique, errors
+
+
+def load_letters(
+    paths: list[str | Path], on_letter: Callable[[int, int], None] | None = None
+) -> tuple[list[Letter], list[LoadError]]:
+    """Load every letter in ``paths`` (files or folders), carrying on past files that fail.
+
+    Returns the letters and the errors; ``on_letter(done, total)`` reports progress.
+    """
+    files, errors = expand_paths(paths)
+    letters: list[Letter] = []
+    for done, path in enumerate(files, 1):
+        try:
+            letters.append(load_letter(path))
+        except LoadError as exc:
+            errors.append(exc)
+        if on_letter:
+            on_letter(done, len(files))
+    return letters, errors
