@@ -68,6 +68,7 @@ class AnswerConfig:
 
     composer: str = "extractive"  # "extractive" | "llm"
     max_sentences: int = 4
+    sentence_margin: float = 0.05  # further sentences must score within this of the best one
     max_question_chars: int = 2000  # longer questions are clipped, with a notice
     abstain_threshold: float = 0.0  # calibrated on the evaluation set; see eval/
 
@@ -91,6 +92,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
+    concurrency: int = 4  # questions answered at the same time; further users wait in the queue
 
 
 @dataclass

