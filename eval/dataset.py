@@ -33,7 +33,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The evaluation set bundled with the package, over the letters in ``index/letters``.
+#: The evaluation set bundled with the package, over the letters in ``index/corpus``.
 DEFAULT_DATASET = Path(__file__).parent / "data" / "letters.jsonl"
 
 TYPES = ("fact", "number", "list", "why", "paraphrase", "multi", "unanswerable")

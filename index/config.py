@@ -26,7 +26,7 @@ def rag_home() -> Path:
 
 def bundled_letters_dir() -> Path:
     """The default corpus shipped inside the package."""
-    return Path(__file__).parent / "letters"
+    return Path(__file__).parent / "corpus"
 
 
 @dataclass
@@ -67,8 +67,8 @@ class AnswerConfig:
     """The answer composer."""
 
     composer: str = "extractive"  # "extractive" | "llm"
-    max_sentences: int = 4
-    sentence_margin: float = 0.05  # further sentences must score within this of the best one
+    max_sentences: int = 5
+    sentence_margin: float = 0.12  # further sentences must score within this of the best one (tuned on the eval set)
     max_question_chars: int = 2000  # longer questions are clipped, with a notice
     abstain_threshold: float = 0.0  # calibrated on the evaluation set; see eval/
 

@@ -1,6 +1,6 @@
 """Real fragments of the bundled letters, cleaned by hand, and small Letters built from them.
 
-Paragraphs are copied from index/letters/000_*.txt (Kamerstuk 19 637, nr. 2675) and
+Paragraphs are copied from index/corpus/000_*.txt (Kamerstuk 19 637, nr. 2675) and
 004_*.txt (Voortgang Integrale Migratieagenda) with line-end hyphenation undone and footnote
 markers removed; pages are those printed in the source.
 """

@@ -1,0 +1,190 @@
+"""The default composer: extractive, offline, no LLM.
+
+It picks the sentences of the top passages that answer the question — scored with the embedding
+model (sentence vectors are computed at index time, so this costs a dot product) and lexical
+overlap with the question — and joins a few of them, each followed by its ``[n]`` marker. Every
+word of the answer is a quotation from a letter, so nothing is invented. When even the best
+sentence scores below the calibrated threshold, or the evidence lacks what the question pins
+down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters do not answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.config import AnswerConfig
+from index.store import IndexStore
+from rag import abstain
+from rag.analysis import analyze, numbers
+from rag.prompts import NO_ANSWER
+from rag.types import Citation, Composition, OnText, Source
+
+LEXICAL_WEIGHT = 0.35  # weight of question-term coverage next to the sentence cosine
+RANK_WEIGHT = 0.02  # a small prior for sentences of higher-ranked passages
+NUMBER_BONUS = 0.03  # "hoeveel"/"how many" questions prefer sentences that carry a number
+TOP_SOURCES = 5  # sentences are drawn from this many of the ranked passages
+MIN_WORDS = 4  # shorter fragments (headings, list stubs) are not answers on their own
+FRAGMENT_PENALTY = 0.05  # a sentence opening in lower case continues a page the extraction lost
+_URL = re.compile(r"https?://|www\.")
+# A sentence opening with one of these leans on the one before it (the reason, the list, the
+# consequence), so it travels with a chosen sentence: "... zes pijlers. Hierin worden ... 1) ..."
+_CONTINUES = re.compile(
+    r"^(dat|dit|deze|hierin|hiermee|hierbij|daardoor|daarom|daarmee|zo|als|bovendien|daarnaast|"
+    r"tegelijkertijd|immers|want|aldus|hierdoor|dergelijke)\b",
+    re.I,
+)
+
+_QUESTION_WORDS = frozenset(
+    analyze("hoeveel welke welk wat wie waarom hoe wanneer waar noemt beschrijft geeft brief brieven kabinet "
+            "how many much which what who why when where does letter letters cabinet government describe")
+)
+_NUMBER_QUESTION = re.compile(r"\b(hoeveel|hoe groot|hoe hoog|welk bedrag|how many|how much|what amount)\b", re.I)
+
+LEAD_IN = {
+    "nl": "",
+    "en": "The letters say (quoted in Dutch): ",
+}
+CLOSEST = {
+    "nl": "Dit zijn de passages die er het dichtst bij komen.",
+    "en": "These are the closest passages.",
+}
+
+
+@dataclass
+class ScoredSentence:
+    source: Source
+    start: int  # offsets within the passage text
+    end: int
+    score: float
+    evidence: float  # score without the rank prior: how well the sentence itself matches
+
+    @property
+    def text(self) -> str:
+        return self.source.passage.text[self.start : self.end]
+
+
+class ExtractiveComposer:
+    """Answers with quoted sentences of the retrieved passages."""
+
+    name = "extractive"
+
+    def __init__(self, store: IndexStore, embedder, cfg: AnswerConfig):
+        self.store = store
+        self.embedder = embedder
+        self.cfg = cfg
+        self._rows = {p.id: i for i, p in enumerate(store.passages)}
+
+    def score_sentences(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
+        """Every sentence of the top passages, best first."""
+        query = self.embedder.encode_query(question)
+        q_terms = set(analyze(question)) - _QUESTION_WORDS
+        wants_number = bool(_NUMBER_QUESTION.search(question))
+        scored: list[ScoredSentence] = []
+        seen: set[tuple[str, int, int]] = set()
+        for source in sources[:TOP_SOURCES]:
+            row = self._rows[source.passage.id]
+            spans = self.store.sentences[row]
+            if not spans:
+                continue
+            cosines = self.store.sentence_vectors[row] @ query
+            for (start, end), cosine in zip(spans, cosines):
+                text = source.passage.text[start:end]
+                key = (source.letter.id, source.passage.start + start, source.passage.start + end)
+                if key in seen or len(text.split()) < MIN_WORDS or _URL.search(text):
+                    continue  # overlapping chunks repeat sentences; quote each once; URLs answer nothing
+                seen.add(key)
+                terms = set(analyze(text))
+                coverage = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+                evidence = float(cosine) + LEXICAL_WEIGHT * coverage
+                if wants_number and numbers(text):
+                    evidence += NUMBER_BONUS
+                if text[0].islower():
+                    evidence -= FRAGMENT_PENALTY
+                scored.append(ScoredSentence(source, start, end, evidence - RANK_WEIGHT * source.rank, evidence))
+        return sorted(scored, key=lambda s: -s.score)
+
+    def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
+        scored = self.score_sentences(question, sources)
+        if not scored or scored[0].evidence < self.cfg.abstain_threshold:
+            return self._decline(language, None, on_text)
+        picked = self._pick(scored)
+        reason = self._unanswered(question, language, scored, picked)
+        if reason:
+            return self._decline(language, reason, on_text)
+        return self._render(picked, language, on_text)
+
+    def _unanswered(self, question: str, language: str, scored: list[ScoredSentence], picked: list[ScoredSentence]) -> str | None:
+        """Why the evidence does not answer the question, or None. May add the sentence stating a quantity."""
+        states = lambda s: abstain.states_quantity(question, language, s.text)  # noqa: E731
+        if abstain.asks_quantity(question) and not any(states(s) for s in picked):
+            window = [s for s in scored[: self.cfg.max_sentences * 2] if states(s)]
+            if not window:
+                return abstain.REASONS["quantity"][language]
+            picked[:] = sorted(picked[: self.cfg.max_sentences - 1] + window[:1], key=lambda s: (s.source.rank, s.start))
+        contexts = [f"{s.source.letter.title or ''} {s.source.letter.date or ''} {s.source.letter.text}" for s in picked]
+        year = abstain.missing_year(question, contexts)
+        if year:
+            return abstain.REASONS["year"][language].format(year=year)
+        return None
+
+    def _decline(self, language: str, reason: str | None, on_text: OnText | None) -> Composition:
+        because = f" ({reason})" if reason else ""
+        text = f"{NO_ANSWER[language].rstrip('.')}{because}. {CLOSEST[language]}"
+        if on_text:
+            on_text(text)
+        return Composition(text=text, citations=[], abstained=True)
+
+    def _pick(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        best = scored[0].score
+        picked = [scored[0]]
+        for s in scored[1:]:
+            if len(picked) == self.cfg.max_sentences or s.score < best - self.cfg.sentence_margin:
+                break
+            if any(_similar(s.text, p.text) for p in picked):
+                continue
+            picked.append(s)
+        picked += self._continuations(picked, scored)
+        # Read like text: group by passage in rank order, sentences in letter order within a passage.
+        return sorted(picked, key=lambda s: (s.source.rank, s.start))
+
+    def _continuations(self, picked: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """Sentences that directly follow a chosen one and lean on it (``Dat is belangrijk om …``)."""
+        chosen = {(s.source.passage.id, s.start) for s in picked}
+        by_position = {(s.source.passage.id, s.start): s for s in scored}
+        extra = []
+        for s in picked[:2]:
+            spans = self.store.sentences[self._rows[s.source.passage.id]]
+            following = [span for span in spans if span[0] >= s.end]
+            if not following:
+                continue
+            nxt = by_position.get((s.source.passage.id, following[0][0]))
+            if nxt and (nxt.source.passage.id, nxt.start) not in chosen and _CONTINUES.match(nxt.text):
+                extra.append(nxt)
+                chosen.add((nxt.source.passage.id, nxt.start))
+        return extra
+
+    def _render(self, picked: list[ScoredSentence], language: str, on_text: OnText | None) -> Composition:
+        citations: dict[str, Citation] = {}
+        parts: list[str] = []
+        for s in picked:
+            p = s.source.passage
+            citation = citations.get(p.id)
+            if citation is None:
+                citation = citations[p.id] = Citation(n=len(citations) + 1, source=s.source)
+            citation.sentences.append(s.text)
+            if p.kind == "body":
+                citation.spans.append((p.start + s.start, p.start + s.end))
+            quoted = f"“{s.text}”" if language == "en" else s.text
+            part = f"{quoted} [{citation.n}]"
+            parts.append(part)
+            if on_text:
+                on_text((LEAD_IN[language] if len(parts) == 1 else " ") + part)
+        return Composition(text=LEAD_IN[language] + " ".join(parts), citations=list(citations.values()), abstained=False)
+
+
+def _similar(a: str, b: str) -> bool:
+    ta, tb = set(analyze(a)), set(analyze(b))
+    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
