@@ -125,11 +125,15 @@ def _addressee(lines: list[str], i: int) -> str:
     return name
 
 
+_PRESENTS = re.compile(r"^Voor u ligt (?:de|het) (.+)$", re.S)
+
+
 def fallback_title(text: str, blocks: list[Block]) -> str | None:
     """A title for a document without "Onderwerp": its opening heading, else its first sentence.
 
-    An opening heading that only names a section ("Inleiding") is passed over; the sentence is
-    shortened at a word boundary to about 120 characters.
+    An opening heading that only names a section ("Inleiding") is passed over; a report's
+    "Voor u ligt de …" opening is reduced to what it presents; the sentence is shortened at a
+    word boundary to about 120 characters.
     """
     if not blocks:
         return None
@@ -141,6 +145,9 @@ def fallback_title(text: str, blocks: list[Block]) -> str | None:
         return text[first.start : first.end]
     start, end = sentence_spans(text, paragraph.start, paragraph.end)[0]
     sentence = text[start:end]
+    presented = _PRESENTS.match(sentence)  # "Voor u ligt de eerste editie van X." → "Eerste editie van X"
+    if presented:
+        sentence = presented.group(1)[0].upper() + presented.group(1)[1:].rstrip(".")
     if len(sentence) <= _TITLE_CHARS:
         return sentence
     cut = sentence.rfind(" ", 0, _TITLE_CHARS)

@@ -93,3 +93,12 @@ def test_letters_carry_their_metadata():
     assert load_letter(letter_path("004")).date == "2021-01-11"
     letter = load_letter(letter_path("001"))
     assert (letter.kenmerk, letter.title[:20]) == ("2971694", "Uitvoering motie Bec")
+
+
+def test_a_report_opening_becomes_its_title():
+    from index.letters import load_letter
+    from tests.conftest import letter_path
+
+    assert load_letter(letter_path("003")).title == (
+        "Eerste editie van de migratierapportage van het ministerie van Buitenlandse Zaken"
+    )
