@@ -1,0 +1,106 @@
+"""``rag eval``: evaluate the assistant on a dataset, compare retrieval modes, or turn app
+feedback into draft evaluation items. Registered in ui/cli.py; imported only when used."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from index.config import Config
+
+DEFAULT_OUT = Path("eval-out")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", help="evaluation set, JSONL (default: the bundled eval/data/letters.jsonl)")
+    p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help=f"folder for reports and plots (default: {DEFAULT_OUT}/)")
+    p.add_argument("--compare", help="comma-separated retrieval modes to run side by side, e.g. bm25,dense,hybrid")
+    p.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
+    p.add_argument("--fast", action="store_true", help="only the fast subset of eval/floors.json, checked against its floors")
+    p.add_argument("--judge", action="store_true", help="add LLM-judge faithfulness and relevancy (needs RAG_LLM_BASE_URL/MODEL)")
+    p.add_argument("--from-feedback", metavar="FILE", help="turn the app's feedback JSONL into draft items (no evaluation)")
+    p.add_argument("--out-dataset", metavar="NEW.jsonl", help="where --from-feedback writes the drafts")
+
+
+def _modes(compare: str | None) -> list[str | None]:
+    from rag.retrieve import MODES
+
+    if not compare:
+        return [None]
+    modes = [m.strip() for m in compare.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise ValueError(f"--compare takes modes from {', '.join(MODES)}; got {compare!r}")
+    return modes
+
+
+def _from_feedback(args, console) -> int:
+    from eval.feedback import items_from_feedback, write_items
+
+    if not args.out_dataset:
+        raise ValueError("--from-feedback needs --out-dataset NEW.jsonl")
+    drafts, reviews = items_from_feedback(args.from_feedback)
+    written = write_items(args.out_dataset, drafts, reviews)
+    console.print(f"{len(drafts)} draft item(s), {len(reviews)} to review; wrote: " + (", ".join(map(str, written)) or "nothing"))
+    return 0
+
+
+def _judge(args, cfg: Config, console):
+    from eval.judge import Judge, judge_available
+
+    if not args.judge:
+        return None
+    if not judge_available(cfg.llm):
+        console.print("[yellow]--judge skipped: no endpoint (set RAG_LLM_BASE_URL and RAG_LLM_MODEL)[/yellow]")
+        return None
+    return Judge(cfg.llm)
+
+
+def run_command(args, cfg: Config) -> int:
+    """The ``rag eval`` subcommand; returns the exit code (1 when --fast falls below a floor)."""
+    from rich.console import Console
+
+    from eval.dataset import DEFAULT_DATASET, load_dataset
+    from eval.gate import fast_subset, gate_failures, load_floors
+    from eval.judge import JudgeError
+    from eval.report import compare_table, summary_table, write_compare, write_report
+    from eval.run import run_eval
+    from rag.assistant import Assistant
+
+    console = Console()
+    if args.from_feedback:
+        return _from_feedback(args, console)
+    modes = _modes(args.compare)
+    items = load_dataset(args.dataset or DEFAULT_DATASET)
+    floors = load_floors() if args.fast else None
+    if floors:
+        items = fast_subset(items, floors)
+    judge = _judge(args, cfg, console)
+    assistant = Assistant.load(config=cfg)
+    out = Path(args.out)
+    try:
+        reports = [run_eval(assistant, items, mode=mode, k=args.k, judge=judge) for mode in modes]
+    except JudgeError as exc:
+        console.print(f"[red]rag eval: judge failed: {exc}[/red]")
+        return 2
+    finally:
+        if judge is not None:
+            judge.close()
+    written = []
+    for report in reports:
+        console.print(summary_table(report))
+        written += write_report(report, out / report.mode if len(reports) > 1 else out)
+    if len(reports) > 1:
+        console.print(compare_table(reports))
+        written += write_compare(reports, out)
+    console.print("Wrote " + ", ".join(str(p) for p in written))
+    if floors:
+        gated = next((r for r in reports if r.mode == cfg.retrieval.mode), None)
+        failures = gate_failures(gated.overall, floors) if gated else []
+        for failure in failures:
+            console.print(f"[red]below floor:[/red] {failure}")
+        if gated and not failures:
+            console.print(f"[green]fast subset: every metric at or above its floor ({gated.mode})[/green]")
+        return 1 if failures else 0
+    return 0
