@@ -189,8 +189,11 @@ class _SectionPacker:
         self.chunks.append((self.units, self.carried))
 
 
+MONTH_NAMES = "januari februari maart april mei juni juli augustus september oktober november december".split()
+
+
 def chunk_letter(letter: Letter, cfg: ChunkConfig, fits: Fits | None = None) -> list[Passage]:
-    """The passages of ``letter``: body passages in text order, then its footnotes.
+    """The passages of ``letter``: its letterhead facts, body passages in text order, then its footnotes.
 
     ``fits(embedding_text)`` optionally checks a passage against the embedding model's own
     tokenizer (prefix included); passages that would not fit are split further.
@@ -231,9 +234,38 @@ def chunk_letter(letter: Letter, cfg: ChunkConfig, fits: Fits | None = None) -> 
                     footnote=note.number,
                 )
             )
+    card = letterhead_passage(letter)
+    if card is not None:
+        passages.insert(0, card)
     for n, passage in enumerate(passages):
         passage.id = f"{letter.id}#{n}"
     return passages
+
+
+def letterhead_passage(letter: Letter) -> Passage | None:
+    """The letterhead facts (kenmerk, date, subject, Kamerstuk, addressee) as one passage.
+
+    Cleaning removes the letterhead from the running text, but users ask for exactly these
+    facts ("welk kenmerk draagt de brief van 10 juli 2020?"). Fields keep the letter's own labels
+    and stand in paragraphs of their own, so each is a sentence the composer can quote.
+    Documents without a letterhead (no date, kenmerk or Kamerstuk number) get none.
+    """
+    if not (letter.date or letter.kenmerk or letter.kamerstuk):
+        return None
+    fields = [
+        f"Ons kenmerk {letter.kenmerk}" if letter.kenmerk else None,
+        f"Datum {_dutch_date(letter.date)}" if letter.date else None,
+        f"Onderwerp {letter.title}" if letter.title else None,
+        f"Kamerstuk {letter.kamerstuk}" if letter.kamerstuk else None,
+        letter.addressee,
+    ]
+    text = "\n\n".join(f for f in fields if f)
+    return Passage(id="", letter=letter.id, text=text, start=0, end=0, page=1 if letter.pages else None, kind="letterhead")
+
+
+def _dutch_date(iso: str) -> str:
+    year, month, day = (int(x) for x in iso.split("-"))
+    return f"{day} {MONTH_NAMES[month - 1]} {year}"
 
 
 def model_token_counter(tokenizer_json_path: str | Path, prefix: str = "passage: ", max_tokens: int = 512) -> Fits:

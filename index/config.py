@@ -57,7 +57,11 @@ class RetrievalConfig:
     mode: str = "hybrid"  # "dense" | "bm25" | "hybrid"
     k: int = 10  # passages returned
     candidates: int = 50  # per retriever, before fusion
-    rrf_k: int = 60  # reciprocal-rank-fusion constant
+    rrf_k: int = 5  # reciprocal-rank-fusion constant (60 is the usual default; 5 measured better here)
+    sentence_weight: float = 0.5  # weight of the best-sentence dense ranking in the fusion
+    # BM25 analyses Dutch; for questions in another language it only matches names and numbers,
+    # so its ranking counts for less in the fusion (measured with `rag eval --compare`).
+    lexical_weight_other_language: float = 0.3
     per_letter_cap: int = 6  # at most this many passages of one letter in the top k
     near_duplicate: float = 0.9  # token-set overlap above which a passage is suppressed
 

@@ -78,7 +78,7 @@ class Passage:
     end: int
     page: int | None = None
     heading: str | None = None  # section heading the passage falls under
-    kind: str = "body"  # "body" | "footnote"
+    kind: str = "body"  # "body" | "footnote" | "letterhead"
     footnote: str | None = None  # footnote number, for kind == "footnote"
 
     def embedding_text(self) -> str:

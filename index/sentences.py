@@ -63,9 +63,25 @@ def _is_boundary(text: str, sentence_start: int, end: int, match: re.Match) -> b
     return True
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """``(start, end)`` offsets of the sentences in ``text[start:end]``, whitespace trimmed."""
+    """``(start, end)`` offsets of the sentences in ``text[start:end]``, whitespace trimmed.
+
+    A paragraph break always ends a sentence: a heading, a bullet or a line cut off by a lost
+    page never runs on into the next paragraph.
+    """
     end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    position = start
+    for match in _PARAGRAPH_BREAK.finditer(text, start, end):
+        spans += _paragraph_sentences(text, position, match.start())
+        position = match.end()
+    return spans + _paragraph_sentences(text, position, end)
+
+
+def _paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     sentence_start = _skip_space(text, start, end)
     for match in _END.finditer(text, sentence_start, end):

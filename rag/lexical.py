@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import bm25s
 import numpy as np
 
 from index.models import Passage
 from rag.analysis import analyze
+
+# Footnote URLs are full of English words ("prospects-for-refugees-and-migration-cooperation")
+# that match English questions and nothing else; they carry no searchable content.
+_URL = re.compile(r"https?://\S+|www\.\S+")
 
 
 class LexicalIndex:
@@ -14,7 +20,7 @@ class LexicalIndex:
 
     def __init__(self, passages: list[Passage]):
         self._bm25 = bm25s.BM25()
-        corpus = [analyze(p.embedding_text()) or ["∅"] for p in passages]  # bm25s needs non-empty docs
+        corpus = [analyze(_URL.sub(" ", p.embedding_text())) or ["∅"] for p in passages]  # bm25s needs non-empty docs
         self._bm25.index(corpus, show_progress=False)
         self.size = len(passages)
 

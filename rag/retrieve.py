@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (FAISS, e5 ``query:`` prompt) + BM25, fused, de-duplicated, diversified.
 
-Fusion is reciprocal-rank fusion (``1 / (rrf_k + rank)`` summed over retrievers); it was chosen
-over weighted score fusion by measurement on the evaluation set (see ``rag eval --compare``).
+Fusion is weighted reciprocal-rank fusion (``w / (rrf_k + rank)`` summed over retrievers); BM25's
+Dutch analysis gets a lower weight for questions in another language. Settings were chosen by
+measurement on the evaluation set (``rag eval --compare``).
 After fusion, near-duplicate passages (overlapping chunks, repeated footnotes) are suppressed
 and a per-letter cap keeps room for other letters, so a question spanning two letters gets both.
 """
@@ -16,6 +17,7 @@ from index.config import RetrievalConfig
 from index.embedding import Embedder
 from index.store import IndexStore
 from rag.analysis import analyze
+from rag.language import detect_language
 from rag.lexical import LexicalIndex
 from rag.types import Source
 
@@ -59,6 +61,11 @@ class Retriever:
         self.cfg = cfg
         self.lexical = LexicalIndex(store.passages)
         self._terms = [frozenset(analyze(p.text)) for p in store.passages]
+        # Every sentence's vector, to rank passages also by their single best-matching sentence:
+        # a paraphrased question often matches one sentence far better than its whole passage.
+        counts = [len(v) for v in store.sentence_vectors]
+        self._sentence_matrix = np.concatenate(store.sentence_vectors) if sum(counts) else None
+        self._sentence_owner = np.repeat(np.arange(len(counts)), counts)
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         mask = np.ones(len(self.store.passages), dtype=bool)
@@ -76,7 +83,7 @@ class Retriever:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         allowed = self._allowed(filters)
         n = len(self.store.passages)
-        rankings: list[list[int]] = []
+        rankings: list[tuple[float, list[int]]] = []
         dense = lexical = None
         query_vector = None
         if mode in ("dense", "hybrid"):
@@ -84,10 +91,15 @@ class Retriever:
             dense = np.full(n, -1.0, dtype=np.float32)
             for row, score in self.store.search(query_vector, n if filters else self.cfg.candidates * 4):
                 dense[row] = score
-            rankings.append(self._top(dense, allowed, dense > -1.0))
+            rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
+            if self._sentence_matrix is not None:
+                best_sentence = np.full(n, -1.0, dtype=np.float32)
+                np.maximum.at(best_sentence, self._sentence_owner, self._sentence_matrix @ query_vector)
+                rankings.append((self.cfg.sentence_weight, self._top(best_sentence, allowed, best_sentence > -1.0)))
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical.scores(question)
-            rankings.append(self._top(lexical, allowed, lexical > 0))
+            weight = 1.0 if detect_language(question) == "nl" else self.cfg.lexical_weight_other_language
+            rankings.append((weight, self._top(lexical, allowed, lexical > 0)))
         fused = self._fuse(rankings)
         chosen = self._diversify(fused, k)
         sources = []
@@ -110,11 +122,11 @@ class Retriever:
         order = rows[np.argsort(-scores[rows], kind="stable")]
         return order[: self.cfg.candidates].tolist()
 
-    def _fuse(self, rankings: list[list[int]]) -> list[tuple[int, float]]:
+    def _fuse(self, rankings: list[tuple[float, list[int]]]) -> list[tuple[int, float]]:
         fused: dict[int, float] = {}
-        for ranking in rankings:
+        for weight, ranking in rankings:
             for rank, row in enumerate(ranking, start=1):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (self.cfg.rrf_k + rank)
+                fused[row] = fused.get(row, 0.0) + weight / (self.cfg.rrf_k + rank)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:

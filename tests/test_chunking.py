@@ -333,3 +333,36 @@ def test_raw_corpus_sizes_are_sensible():
     assert max(sizes) <= DEFAULT.max_tokens
     assert sorted(sizes)[len(sizes) // 2] >= DEFAULT.max_tokens * 0.6
     assert sum(s < DEFAULT.min_tokens for s in sizes) <= len(sizes) * 0.05
+
+
+def test_a_paragraph_break_always_ends_a_sentence():
+    from index.sentences import sentence_spans
+
+    text = (
+        "Gedwongen terugkeer blijft daarentegen een weerbarstig dossier\n\n"
+        "Instrumenten\n\n"
+        "Het regeerakkoord noemt in dit kader drie voorbeelden van specifieke instrumenten."
+    )
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Gedwongen terugkeer blijft daarentegen een weerbarstig dossier",
+        "Instrumenten",
+        "Het regeerakkoord noemt in dit kader drie voorbeelden van specifieke instrumenten.",
+    ]
+
+
+def test_the_letterhead_facts_become_one_quotable_passage():
+    from index.dedup import merge_duplicates
+    from index.letters import load_letters
+    from index.sentences import sentence_spans
+
+    letters, _ = load_letters([bundled_letters_dir()])
+    merged = {letter.id[:3]: letter for letter in merge_duplicates(letters)}
+    card = chunk_letter(merged["000"], ChunkConfig())[0]
+    assert card.kind == "letterhead" and card.id.endswith("#0")
+    fields = [card.text[a:b] for a, b in sentence_spans(card.text)]
+    assert fields[:3] == [
+        "Ons kenmerk 2971694",
+        "Datum 10 juli 2020",
+        "Onderwerp Uitvoering motie Becker cs. over uitvoering van de regeerakkoordafspraken over migratieovereenkomsten",
+    ]
+    assert all(p.kind != "letterhead" for p in chunk_letter(merged["002"], ChunkConfig()))  # no letterhead, no card

@@ -53,6 +53,8 @@ def _where(source: Source) -> str:
         parts.append(f"p. {p.page}")
     if p.kind == "footnote" and p.footnote:
         parts.append(f"footnote {p.footnote}")
+    elif p.kind == "letterhead":
+        parts.append("letterhead")
     elif p.heading:
         parts.append(p.heading)
     return " · ".join(parts)
