@@ -135,8 +135,7 @@ def run_eval(assistant, items: list[EvalItem], mode: str | None = None, k: int =
     mode = mode or assistant.config.retrieval.mode
     relevance = RelevanceIndex(assistant.store)
     # Start cold: query vectors cached by an earlier run (another mode) would make it look faster.
-    # (Embedder has no public way to clear its query cache; the lru_cache's own method does it.)
-    assistant.embedder._query_cache.cache_clear()
+    assistant.embedder.clear_query_cache()
     rows = []
     columns = [TextColumn("eval {task.description:<7}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:

@@ -94,6 +94,10 @@ class Embedder:
         """One question's vector; cached, because retrieval and composing both need it."""
         return self._query_cache(text)
 
+    def clear_query_cache(self) -> None:
+        """Forget cached question vectors (benchmarks and evaluations measure uncached questions)."""
+        self._query_cache.cache_clear()
+
     @lru_cache(maxsize=256)
     def _query_cache(self, text: str) -> np.ndarray:
         vector = self.encode_queries([text])[0]
