@@ -168,16 +168,20 @@ def _grouped_bars(path: Path, groups: list[str], series: dict[str, list[float | 
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=min(len(series), 4), loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_metrics_by_type(report: Report, path: Path) -> Path:
     types = list(report.by_type)
     series = {LABELS[m]: [report.by_type[t].get(m) for t in types] for m in HEADLINE}
     return _grouped_bars(path, types, series, f"Metrics by question type ({report.mode})")
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def plot_first_relevant_rank(report: Report, path: Path) -> Path:
@@ -189,10 +193,7 @@ def plot_first_relevant_rank(report: Report, path: Path) -> Path:
     ax.set_xlabel("rank of the first relevant passage")
     ax.set_ylabel("answerable items")
     ax.set_title(f"First relevant passage ({report.mode}, {len(ranks)} items)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_latency(report: Report, path: Path) -> Path:
@@ -203,10 +204,7 @@ def plot_latency(report: Report, path: Path) -> Path:
     ax.set_xticks(range(1, len(stages) + 1), stages)
     ax.set_ylabel("ms")
     ax.set_title(f"Latency per stage ({report.mode}, {len(report.items)} questions)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 # --------------------------------------------------------------------------------- writers
