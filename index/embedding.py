@@ -79,12 +79,15 @@ class Embedder:
     def encode_passages(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed passages in batches; ``on_batch(n)`` is called after each batch (for progress bars)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Batches of similar length pad little; sentence-transformers sorts like this within one
+        # encode() call, and batching here (for progress) must not lose that.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         step = self.cfg.batch_size
-        for i in range(0, len(texts), step):
-            batch = [self.cfg.passage_prefix + t for t in texts[i : i + step]]
-            out[i : i + len(batch)] = self._encode(batch)
+        for i in range(0, len(order), step):
+            rows = order[i : i + step]
+            out[rows] = self._encode([self.cfg.passage_prefix + texts[r] for r in rows])
             if on_batch:
-                on_batch(len(batch))
+                on_batch(len(rows))
         return out
 
     def encode_queries(self, texts: Iterable[str]) -> np.ndarray:
