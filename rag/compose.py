@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 from index.config import AnswerConfig
 from index.store import IndexStore
 from rag import abstain
