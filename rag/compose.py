@@ -74,6 +74,8 @@ class ExtractiveComposer:
         self.embedder = embedder
         self.cfg = cfg
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
+        # What a year in the question is checked against; built once, not per question.
+        self._letter_context = {l.id: f"{l.title or ''} {l.date or ''} {l.text}" for l in store.letters.values()}
 
     def score_sentences(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
         """Every sentence of the top passages, best first."""
@@ -122,7 +124,7 @@ class ExtractiveComposer:
             if not window:
                 return abstain.REASONS["quantity"][language]
             picked[:] = sorted(picked[: self.cfg.max_sentences - 1] + window[:1], key=lambda s: (s.source.rank, s.start))
-        contexts = [f"{s.source.letter.title or ''} {s.source.letter.date or ''} {s.source.letter.text}" for s in picked]
+        contexts = [self._letter_context[s.source.letter.id] for s in picked]
         year = abstain.missing_year(question, contexts)
         if year:
             return abstain.REASONS["year"][language].format(year=year)
