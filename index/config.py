@@ -62,6 +62,9 @@ class RetrievalConfig:
     # BM25 analyses Dutch; for questions in another language it only matches names and numbers,
     # so its ranking counts for less in the fusion (measured with `rag eval --compare`).
     lexical_weight_other_language: float = 0.3
+    # Weight of the ranking of a letter the question names ("de brief van juli 2020", "de
+    # BZ-rapportage over 2023"; rag/references.py); 0 ignores such references altogether.
+    reference_weight: float = 1.0
     per_letter_cap: int = 6  # at most this many passages of one letter in the top k
     near_duplicate: float = 0.9  # token-set overlap above which a passage is suppressed
 

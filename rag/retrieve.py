@@ -1,7 +1,9 @@
 """Hybrid retrieval: dense (FAISS, e5 ``query:`` prompt) + BM25, fused, de-duplicated, diversified.
 
 Fusion is weighted reciprocal-rank fusion (``w / (rrf_k + rank)`` summed over retrievers); BM25's
-Dutch analysis gets a lower weight for questions in another language. Settings were chosen by
+Dutch analysis gets a lower weight for questions in another language. A question that names a
+letter ("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that
+letter's passages, and its reference words are kept out of BM25. Settings were chosen by
 measurement on the evaluation set (``rag eval --compare``).
 After fusion, near-duplicate passages (overlapping chunks, repeated footnotes) are suppressed
 and a per-letter cap keeps room for other letters, so a question spanning two letters gets both.
@@ -16,6 +18,7 @@ import numpy as np
 from index.config import RetrievalConfig
 from index.embedding import Embedder
 from index.store import IndexStore
+from rag import references
 from rag.analysis import analyze
 from rag.language import detect_language
 from rag.lexical import LexicalIndex
@@ -66,6 +69,10 @@ class Retriever:
         counts = [len(v) for v in store.sentence_vectors]
         self._sentence_matrix = np.concatenate(store.sentence_vectors) if sum(counts) else None
         self._sentence_owner = np.repeat(np.arange(len(counts)), counts)
+        # What each letter says about itself (date, title, "deze rapportage ..."), to resolve
+        # questions that name a letter ("volgens de brief van juli 2020").
+        self._profiles = [references.profile(letter) for letter in store.letters.values()]
+        self._letter_of = np.array([p.letter for p in store.passages], dtype=object)
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         mask = np.ones(len(self.store.passages), dtype=bool)
@@ -86,10 +93,16 @@ class Retriever:
         rankings: list[tuple[float, list[int]]] = []
         dense = lexical = None
         query_vector = None
+        # A letter the question names ("volgens de brief van juli 2020") is a pointer, not search
+        # terms: BM25 gets the question without the reference, and the named letter's passages
+        # get a ranking of their own below. Dense keeps the whole question: when it asks about
+        # the letter itself (its subject, its kenmerk) the date is what finds the letterhead.
+        named, searched = references.search_text(question, self._profiles) if self.cfg.reference_weight else (set(), question)
         if mode in ("dense", "hybrid"):
             query_vector = self.embedder.encode_query(question)
             dense = np.full(n, -1.0, dtype=np.float32)
-            for row, score in self.store.search(query_vector, n if filters else self.cfg.candidates * 4):
+            depth = n if filters or named else self.cfg.candidates * 4  # the named letter ranks all its passages
+            for row, score in self.store.search(query_vector, depth):
                 dense[row] = score
             rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
             if self._sentence_matrix is not None:
@@ -97,9 +110,15 @@ class Retriever:
                 np.maximum.at(best_sentence, self._sentence_owner, self._sentence_matrix @ query_vector)
                 rankings.append((self.cfg.sentence_weight, self._top(best_sentence, allowed, best_sentence > -1.0)))
         if mode in ("bm25", "hybrid"):
-            lexical = self.lexical.scores(question)
+            lexical = self.lexical.scores(searched)
             weight = 1.0 if detect_language(question) == "nl" else self.cfg.lexical_weight_other_language
             rankings.append((weight, self._top(lexical, allowed, lexical > 0)))
+        if named:
+            # The named letters' passages, in dense order (BM25 order in bm25 mode): a prior for
+            # the letter, not a filter, since the answer may also stand in a letter not named.
+            in_named = np.isin(self._letter_of, list(named))
+            scores, present = (dense, dense > -1.0) if dense is not None else (lexical, lexical > 0)
+            rankings.append((self.cfg.reference_weight, self._top(scores, allowed & in_named, present)))
         fused = self._fuse(rankings)
         chosen = self._diversify(fused, k)
         sources = []
