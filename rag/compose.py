@@ -10,12 +10,14 @@ down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters d
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from index.config import AnswerConfig
 from index.store import IndexStore
-from rag import abstain
+from rag import abstain, references
 from rag.analysis import analyze, numbers
 from rag.prompts import NO_ANSWER
 from rag.types import Citation, Composition, OnText, Source
@@ -23,15 +25,21 @@ from rag.types import Citation, Composition, OnText, Source
 LEXICAL_WEIGHT = 0.35  # weight of question-term coverage next to the sentence cosine
 RANK_WEIGHT = 0.02  # a small prior for sentences of higher-ranked passages
 NUMBER_BONUS = 0.03  # "hoeveel"/"how many" questions prefer sentences that carry a number
+FIELD_BONUS = 0.3  # a letterhead field the question asks for ("welk kenmerk …?") is the answer
+REASON_BONUS = 0.05  # "waarom"/"why" questions prefer sentences that state a reason or purpose
 TOP_SOURCES = 5  # sentences are drawn from this many of the ranked passages
+MIN_SENTENCES = 2  # the runner-up sentence joins even outside the margin: it often holds the second half
+FOLLOW = 2  # at most this many following sentences join a chosen one
 MIN_WORDS = 4  # shorter fragments (headings, list stubs) are not answers on their own
 FRAGMENT_PENALTY = 0.05  # a sentence opening in lower case continues a page the extraction lost
 _URL = re.compile(r"https?://|www\.")
 # A sentence opening with one of these leans on the one before it (the reason, the list, the
-# consequence), so it travels with a chosen sentence: "... zes pijlers. Hierin worden ... 1) ..."
-_CONTINUES = re.compile(
-    r"^(dat|dit|deze|hierin|hiermee|hierbij|daardoor|daarom|daarmee|zo|als|bovendien|daarnaast|"
-    r"tegelijkertijd|immers|want|aldus|hierdoor|dergelijke)\b",
+# consequence, the place): it travels with a chosen sentence ("... zes pijlers. Hierin worden
+# ... 1) ..."), and when it is chosen itself, the sentence it leans on comes along ("Zo is de htl
+# geopend in Hoogeveen. Hier kan het COA ...").
+_LEANS_BACK = re.compile(
+    r"^(dat|dit|deze|hier|hierin|hiermee|hierbij|hierdoor|hiervoor|daarbij|daardoor|daarom|daarmee|"
+    r"daarvoor|daartoe|zo|als|bovendien|daarnaast|tegelijkertijd|immers|want|aldus|dergelijke)\b",
     re.I,
 )
 
@@ -39,6 +47,21 @@ _QUESTION_WORDS = frozenset(
     analyze("hoeveel welke welk wat wie waarom hoe wanneer waar noemt beschrijft geeft brief brieven kabinet "
             "how many much which what who why when where does letter letters cabinet government describe")
 )
+_WHY_QUESTION = re.compile(r"\b(waarom|om welke reden|why|for what reason)\b", re.I)
+_REASON = re.compile(
+    r"\b(omdat|doordat|daardoor|daarom|zodat|want|vanwege|in verband met|gezien|immers|teneinde|"
+    r"dient ertoe|bedoeld om|reden|gedachte|bijdragen aan|draagt bij)\b",
+    re.I,
+)
+# Letterhead fields (see index.chunking.letterhead_passage) and the words that ask for them.
+_FIELDS = {
+    "Ons kenmerk": re.compile(r"\b(kenmerk|reference number|reference|ref\.)", re.I),
+    "Datum": re.compile(r"\b(welke datum|wanneer is de brief|datum van de brief|what date|when was the letter|dated)\b", re.I),
+    "Onderwerp": re.compile(r"\b(onderwerp|subject)\b", re.I),
+    "Kamerstuk": re.compile(r"\b(kamerstuk|kamerstuknummer|parliamentary paper)\b", re.I),
+}
+# A compound question joins its clauses with ", en" / ", and": "Welke visumregel …, en sinds wanneer geldt die?"
+_CLAUSE_BREAK = re.compile(r",\s+(?:en|and)\s+", re.I)
 _NUMBER_QUESTION = re.compile(r"\b(hoeveel|hoe groot|hoe hoog|welk bedrag|how many|how much|what amount)\b", re.I)
 
 LEAD_IN = {
@@ -76,12 +99,25 @@ class ExtractiveComposer:
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
         # What a year in the question is checked against; built once, not per question.
         self._letter_context = {l.id: f"{l.title or ''} {l.date or ''} {l.text}" for l in store.letters.values()}
+        # Question terms count by how specific they are: "Malta" or "werkgroep" says more about
+        # which sentence answers than "migratie", which half the passages contain.
+        df = Counter(t for p in store.passages for t in set(analyze(p.text)))
+        n = max(len(store.passages), 1)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._unseen_idf = math.log(1 + n)
+        self._profiles = [references.profile(letter) for letter in store.letters.values()]
 
     def score_sentences(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
         """Every sentence of the top passages, best first."""
         query = self.embedder.encode_query(question)
-        q_terms = set(analyze(question)) - _QUESTION_WORDS
+        # "volgens de rapportage van Buitenlandse Zaken" says where to look, not what to quote.
+        _, searched = references.search_text(question, self._profiles)
+        q_terms = set(analyze(searched)) - _QUESTION_WORDS
         wants_number = bool(_NUMBER_QUESTION.search(question))
+        wants_reason = bool(_WHY_QUESTION.search(question))
+        fields = tuple(label for label, asks in _FIELDS.items() if asks.search(question))
+        weights = {t: self._idf.get(t, self._unseen_idf) for t in q_terms}
+        total = sum(weights.values())
         scored: list[ScoredSentence] = []
         seen: set[tuple[str, int, int]] = set()
         for source in sources[:TOP_SOURCES]:
@@ -93,14 +129,19 @@ class ExtractiveComposer:
             for (start, end), cosine in zip(spans, cosines):
                 text = source.passage.text[start:end]
                 key = (source.letter.id, source.passage.start + start, source.passage.start + end)
-                if key in seen or len(text.split()) < MIN_WORDS or _URL.search(text):
+                short = len(text.split()) < MIN_WORDS and source.passage.kind != "letterhead"  # "Ons kenmerk 3001668"
+                if key in seen or short or _URL.search(text):
                     continue  # overlapping chunks repeat sentences; quote each once; URLs answer nothing
                 seen.add(key)
                 terms = set(analyze(text))
-                coverage = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+                coverage = sum(weights[t] for t in q_terms & terms) / total if q_terms else 0.0
                 evidence = float(cosine) + LEXICAL_WEIGHT * coverage
                 if wants_number and numbers(text):
                     evidence += NUMBER_BONUS
+                if wants_reason and _REASON.search(text):
+                    evidence += REASON_BONUS
+                if fields and source.passage.kind == "letterhead" and text.startswith(fields):
+                    evidence += FIELD_BONUS
                 if text[0].islower():
                     evidence -= FRAGMENT_PENALTY
                 scored.append(ScoredSentence(source, start, end, evidence - RANK_WEIGHT * source.rank, evidence))
@@ -110,7 +151,7 @@ class ExtractiveComposer:
         scored = self.score_sentences(question, sources)
         if not scored or scored[0].evidence < self.cfg.abstain_threshold:
             return self._decline(language, None, on_text)
-        picked = self._pick(scored)
+        picked = self._pick(question, sources, scored)
         reason = self._unanswered(question, language, scored, picked)
         if reason:
             return self._decline(language, reason, on_text)
@@ -137,33 +178,62 @@ class ExtractiveComposer:
             on_text(text)
         return Composition(text=text, citations=[], abstained=True)
 
-    def _pick(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _clause_answers(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
+        """The best sentence for each clause of a compound question: scored against the whole
+        question, the first clause tends to crowd out the second ("… en sinds wanneer?")."""
+        clauses = [c for c in _CLAUSE_BREAK.split(question) if len(c.split()) >= 2]
+        if len(clauses) < 2:
+            return []
+        best = [self.score_sentences(clause, sources) for clause in clauses]
+        return [scored[0] for scored in best if scored]
+
+    def _pick(self, question: str, sources: list[Source], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best sentences within the margin, the best one per clause, and their continuations."""
         best = scored[0].score
         picked = [scored[0]]
+        for s in self._clause_answers(question, sources):
+            if not any(s.source.passage.id == p.source.passage.id and s.start == p.start or _similar(s.text, p.text) for p in picked):
+                picked.append(s)
         for s in scored[1:]:
-            if len(picked) == self.cfg.max_sentences or s.score < best - self.cfg.sentence_margin:
+            if len(picked) >= self.cfg.max_sentences:
+                break
+            if s.score < best - self.cfg.sentence_margin and len(picked) >= MIN_SENTENCES:
                 break
             if any(_similar(s.text, p.text) for p in picked):
                 continue
             picked.append(s)
-        picked += self._continuations(picked, scored)
+        picked += self._continuations(picked, scored, bool(_WHY_QUESTION.search(question)))
         # Read like text: group by passage in rank order, sentences in letter order within a passage.
         return sorted(picked, key=lambda s: (s.source.rank, s.start))
 
-    def _continuations(self, picked: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
-        """Sentences that directly follow a chosen one and lean on it (``Dat is belangrijk om …``)."""
+    def _continuations(self, picked: list[ScoredSentence], scored: list[ScoredSentence], wants_reason: bool) -> list[ScoredSentence]:
+        """Neighbours the two best sentences need to be understood: the previous sentence when a
+        chosen one leans back (``Hier kan het COA …``), and up to :data:`FOLLOW` next sentences
+        while they lean on it (``Dat is belangrijk om …``) or, for a why-question, give the reason
+        (``De clustering dient ertoe dat …``)."""
         chosen = {(s.source.passage.id, s.start) for s in picked}
         by_position = {(s.source.passage.id, s.start): s for s in scored}
-        extra = []
+        extra: list[ScoredSentence] = []
+
+        def take(passage_id: str, start: int, joins) -> bool:
+            other = by_position.get((passage_id, start))
+            if other is None or not joins(other.text):
+                return False
+            if (passage_id, start) not in chosen:
+                extra.append(other)
+                chosen.add((passage_id, start))
+            return True
+
+        follows = lambda text: bool(_LEANS_BACK.match(text) or (wants_reason and _REASON.search(text)))  # noqa: E731
         for s in picked[:2]:
-            spans = self.store.sentences[self._rows[s.source.passage.id]]
-            following = [span for span in spans if span[0] >= s.end]
-            if not following:
-                continue
-            nxt = by_position.get((s.source.passage.id, following[0][0]))
-            if nxt and (nxt.source.passage.id, nxt.start) not in chosen and _CONTINUES.match(nxt.text):
-                extra.append(nxt)
-                chosen.add((nxt.source.passage.id, nxt.start))
+            pid = s.source.passage.id
+            starts = [span[0] for span in self.store.sentences[self._rows[pid]]]
+            i = starts.index(s.start)
+            if i > 0 and _LEANS_BACK.match(s.text):
+                take(pid, starts[i - 1], lambda _: True)
+            for start in starts[i + 1 : i + 1 + FOLLOW]:
+                if not take(pid, start, follows):
+                    break
         return extra
 
     def _render(self, picked: list[ScoredSentence], language: str, on_text: OnText | None) -> Composition:

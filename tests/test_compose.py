@@ -1,0 +1,63 @@
+"""How the extractive composer chooses sentences, on the real bundled letters.
+
+Each test names a behaviour and checks it on a question whose answer the letters hold; the
+expected words are quoted from the letters, so a composer that picks other sentences fails.
+"""
+
+from __future__ import annotations
+
+from rag.compose import _LEANS_BACK, _REASON
+
+
+def _answer(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.abstained, answer.text
+    return answer
+
+
+def test_a_chosen_sentence_that_leans_back_brings_the_one_before(assistant):
+    # "Hier kan het COA ..." only makes sense after "Zo is ... de htl geopend in Hoogeveen."
+    answer = _answer(assistant, "In welke Drentse gemeente is in 2020 een aparte locatie geopend waar asielzoekers die stelselmatig overlast geven naartoe worden overgeplaatst?")
+    assert "Hoogeveen" in answer.text
+    assert answer.text.index("geopend in Hoogeveen") < answer.text.index("Hier kan het COA")
+
+
+def test_a_following_sentence_that_leans_on_the_chosen_one_comes_along(assistant):
+    # "Daarbij vindt een toets plaats op prioriteit genietend aanbod." completes the rule.
+    answer = _answer(assistant, "Wat bepaalt of een migrant van buiten de EU een werkvergunning krijgt?")
+    assert "bepalend of er een werkvergunning wordt verleend" in answer.text
+    assert "prioriteit genietend aanbod" in answer.text
+
+
+def test_why_questions_get_the_sentences_that_give_the_reason(assistant):
+    answer = _answer(assistant, "Waarom worden asielzoekers uit veilige landen van herkomst in spoor 2 sinds september 2020 geclusterd en versoberd opgevangen?")
+    assert "De clustering dient ertoe" in answer.text
+    assert "ontmoedigen" in answer.text
+
+
+def test_each_clause_of_a_compound_question_gets_its_own_evidence(assistant):
+    answer = _answer(assistant, "Welke Europese visumregel maakt het mogelijk landen aan te pakken die slecht meewerken aan terugkeer, en sinds wanneer geldt die?")
+    assert "25bis" in answer.text and "sinds 2020" in answer.text
+
+
+def test_letterhead_fields_answer_questions_about_the_letter_itself(assistant):
+    answer = _answer(assistant, "Welk kenmerk draagt de brief van 10 juli 2020 over de uitvoering van de motie Becker?")
+    assert "Ons kenmerk 2971694" in answer.text
+    english = _answer(assistant, "What is the reference number (kenmerk) of the January 2021 progress letter on the Integrated Migration Agenda?")
+    assert "3001668" in english.text
+
+
+def test_the_letter_a_question_names_is_not_quoted_for_its_name(assistant):
+    # "volgens de rapportage van Buitenlandse Zaken" says where to look; the answer is the
+    # ministry of Asiel en Migratie, not every sentence that mentions Buitenlandse Zaken.
+    answer = _answer(assistant, "Welk ministerie is eindverantwoordelijk voor het Nederlandse migratiebeleid over de grens, volgens de rapportage van Buitenlandse Zaken?")
+    assert "Het ministerie van Asiel en Migratie draagt de overkoepelende verantwoordelijkheid" in answer.text
+
+
+def test_the_markers_read_dutch_connectives_not_ordinary_openings():
+    assert _LEANS_BACK.match("Hier kan het COA stelselmatig overlastgevende asielzoekers naar overplaatsen.")
+    assert _LEANS_BACK.match("Daarbij vindt een toets plaats op prioriteit genietend aanbod.")
+    assert not _LEANS_BACK.match("Hierna volgt een overzicht.")  # "hier" only as a whole word
+    assert not _LEANS_BACK.match("Het kabinet hecht aan het behouden en vergroten van draagvlak.")
+    assert _REASON.search("Dit is belangrijk, omdat dit type oplossingen ons minder afhankelijk zou kunnen maken.")
+    assert not _REASON.search("Nederland is daarbij voorzitter van de werkgroep rondom terugkeer, samen met Malta.")
