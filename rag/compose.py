@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from index.config import AnswerConfig
 from index.store import IndexStore
@@ -159,17 +160,50 @@ class ExtractiveComposer:
 
     def _unanswered(self, question: str, language: str, scored: list[ScoredSentence], picked: list[ScoredSentence]) -> str | None:
         """Why the evidence does not answer the question, or None. May add the sentence stating a quantity."""
-        states = lambda s: abstain.states_quantity(question, language, s.text)  # noqa: E731
-        if abstain.asks_quantity(question) and not any(states(s) for s in picked):
-            window = [s for s in scored[: self.cfg.max_sentences * 2] if states(s)]
-            if not window:
-                return abstain.REASONS["quantity"][language]
-            picked[:] = sorted(picked[: self.cfg.max_sentences - 1] + window[:1], key=lambda s: (s.source.rank, s.start))
         contexts = [self._letter_context[s.source.letter.id] for s in picked]
         year = abstain.missing_year(question, contexts)
         if year:
             return abstain.REASONS["year"][language].format(year=year)
+        sources = list({s.source.passage.id: s.source for s in scored}.values())  # the passages sentences come from
+        evidence = " ".join(f"{s.letter.title or ''}. {s.passage.text}" for s in sources)
+        acronym = abstain.unmentioned_acronym(question, language, evidence)
+        if acronym:
+            return abstain.REASONS["acronym"][language].format(name=acronym)
+        if abstain.asks_quantity(question):
+            answers, reason = self._stated_quantities(question, language, scored, picked, sources)
+            if not answers:
+                return reason
+            if not any(s is a for s in picked for a in answers):
+                picked[:] = sorted(picked[: self.cfg.max_sentences - 1] + answers[:1], key=lambda s: (s.source.rank, s.start))
         return None
+
+    def _stated_quantities(self, question, language, scored, picked, sources) -> tuple[list[ScoredSentence], str | None]:
+        """The picked sentences, then those of the top ten, that state the asked quantity (1) about the question's
+        subject — their passage covers at least half as much of the question as the best-covering passage, or the
+        sentence is the best match itself — and (2) in its time frame; else why none does."""
+        chosen = {id(s) for s in picked}
+        window = picked + [s for s in scored[: self.cfg.max_sentences * 2] if id(s) not in chosen]
+        stating = [s for s in window if abstain.states_quantity(question, language, s.text)]
+        if not stating:
+            return [], abstain.REASONS["quantity"][language]
+        weights = self._term_weights
+        q_terms = weights.question_terms(question, _QUESTION_WORDS)
+        coverage = {s.passage.id: weights.coverage(question, q_terms, s.passage.id, s.passage.text) for s in sources}
+        best = max(coverage.values(), default=0.0)
+        on_topic = [s for s in stating if s is scored[0] or abstain.on_topic(coverage[s.source.passage.id], best)]
+        if not on_topic:
+            return [], abstain.REASONS["quantity_topic"][language]
+        years = abstain.question_years(question)
+        if not years:
+            return on_topic, None
+        dated = lambda s: f"{s.source.passage.text} {s.source.letter.title} {s.source.letter.date}"  # noqa: E731
+        in_time = [s for s in on_topic if any(y in dated(s) for y in years)]
+        return in_time, None if in_time else abstain.REASONS["quantity_year"][language].format(year=" / ".join(years))
+
+    @cached_property
+    def _term_weights(self) -> abstain.TermWeights:
+        """IDF over the indexed passages; built on first use."""
+        return abstain.TermWeights((p.id, p.text) for p in self.store.passages)
 
     def _decline(self, language: str, reason: str | None, on_text: OnText | None) -> Composition:
         because = f" ({reason})" if reason else ""

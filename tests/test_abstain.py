@@ -30,3 +30,127 @@ def test_a_year_in_the_question_must_be_in_the_evidence_letter():
     assert missing_year("Hoeveel vreemdelingen verbleven er in 2022 onrechtmatig?", [context]) == "2022"
     assert missing_year("Welke schatting gold voor 2017?", [context]) is None
     assert missing_year("Wat schreef de brief van 2021?", [context]) is None
+
+
+# --- Fragments of the bundled letters for the checks added later (passage texts as indexed). ---
+
+from rag.abstain import (  # noqa: E402
+    TermWeights,
+    asks_count,
+    asks_money,
+    initials,
+    on_topic,
+    question_years,
+    unmentioned_acronym,
+)
+
+MOLDOVA = (
+    "Nederland heeft in 2023 EUR 10 mln. overgemaakt aan de GCFF ter ondersteuning van Moldavië, dat te kampen "
+    "heeft met een groot aantal Oekraiense vluchtelingen."
+)
+MOU = "Het MoU omvat 5 pijlers, waar migratie er één van is."
+HTL = (
+    "Het afgelopen jaar zijn ook verschillende maatregelen getroffen om de aanpak van overlastgevende en/of criminele "
+    "asielzoekers te intensiveren. Zo is in februari de Handhaving- en Toezichtlocatie (htl) geopend in Hoogeveen. "
+    "Hier kan het COA stelselmatig overlastgevende asielzoekers naar overplaatsen om de leefbaarheid op reguliere "
+    "locaties te borgen."
+)
+TASKFORCE_BUDGET = (
+    "In het kader van de taskforce is in totaal vanuit de respectievelijke begrotingen van BHO en A&M op basis van de "
+    "voorjaarsbesluitvorming oplopend tot 118 miljoen euro per jaar in 2029 begroot voor ontwikkelingshulp "
+    "(ODA-uitgaven) en non-ODA uitgaven t.b.v. migratiesamenwerking- en partnerschappen."
+)
+RWANDA = (
+    "Daarnaast ondersteunt Nederland UNHCR in zijn werk de meest kwetsbare vluchtelingen uit Libië te evacueren, via "
+    "de Emergency Transit Mechanisms in Rwanda en Niger. Nederland is met een nieuw ambassadekantoor actief in Niger."
+)
+FRIT_TURKEY = (
+    "Turkije is het beste voorbeeld van intensieve EU inzet voor opvang in de regio. De Facility for Refugees In "
+    "Turkey (FRIT) ondersteunt Turkije op meerjarige basis om 3,4 miljoen vluchtelingen op te vangen."
+)
+GCFF_NAME = "Global Concessional Financing Facility (globalcff.org)"
+GCFF_LENDING = (
+    "De GCFF heeft 10 donoren, waaronder Europese landen maar ook Japan en de VS. De donoren financieren lagere "
+    "rentetarieven zodat elke ingelegde dollar 3-8 dollar in lening kan opleveren."
+)
+GCFF_DONORS = (
+    "De GCFF werkt goed als informeel donorcoérdinatieinstrument waar kwesties van groter strategisch belang worden "
+    "besproken met andere donoren, zoals de Verengde Staten, het Verenigd Koninkrijk en de Europese Unie."
+)
+
+
+def test_a_sum_of_money_does_not_answer_how_many():
+    question = "Hoeveel Oekraïense vluchtelingen vangt Nederland op?"
+    assert asks_count(question, "nl") and not asks_money(question, "nl")
+    assert not states_quantity(question, "nl", MOLDOVA)  # only EUR 10 mln. and a year
+    assert states_quantity("Hoeveel vluchtelingen vangt Turkije op?", "nl", FRIT_TURKEY)  # 3,4 miljoen vluchtelingen
+    assert asks_count("How many refugees were evacuated?", "en")
+    assert not states_quantity("How many refugees were evacuated?", "en", MOLDOVA)
+    # A money question is still answered by it.
+    assert states_quantity("Hoeveel geld maakte Nederland over aan de GCFF?", "nl", MOLDOVA)
+
+
+def test_generic_counted_nouns_accept_what_the_letters_count():
+    assert states_quantity("Hoeveel mensen keerden dankzij Nederlandse steun terug uit Libië?", "nl", LIBYA)
+    assert not states_quantity("Hoeveel mensen keerden terug?", "nl", TASKFORCE)  # only a date
+
+
+def test_money_questions_need_a_sum_of_money_in_both_languages():
+    assert asks_money("Wat kost het opzetten van een transit hub?", "nl")
+    assert asks_money("How much money does the Netherlands contribute to the MoU?", "en")
+    assert not asks_money("How much lower was the inflow?", "en")
+    assert not states_quantity("How much money does the Netherlands contribute to the MoU?", "en", MOU)  # 5 pillars
+    assert states_quantity("How much does the EU contribute via the FRIT?", "en", FRIT)
+
+
+def test_years_describing_a_thing_do_not_set_the_time_frame():
+    assert question_years("Hoe gebruikt Nederland het VN-akkoord over migratie uit 2018?") == []
+    assert question_years("Wat staat er in de brief van juli 2020?") == []
+    assert question_years("Hoeveel migranten kwamen in 2023 aan?") == ["2023"]
+    assert question_years("How many arrived in Spain in 2019?") == ["2019"]
+    letter = "Uitvoering motie Becker 2020-07-10 ... Global Compact on Migration ..."
+    assert missing_year("Hoe gebruikt Nederland het VN-akkoord uit 2018?", [letter]) is None
+    assert missing_year("Hoeveel migranten keerden in 2018 terug?", [letter]) == "2018"
+
+
+def test_initials_of_written_out_names():
+    assert "BZ" in initials("het ministerie van Buitenlandse Zaken")
+    assert "FRIT" in initials(FRIT_TURKEY)
+    assert "REAN" in initials("Return and Emigration Assistance from the Netherlands (REAN)")
+    assert "VK" in initials(GCFF_DONORS)
+
+
+def _weights() -> TermWeights:
+    passages = [MOLDOVA, MOU, HTL, TASKFORCE_BUDGET, RWANDA, FRIT_TURKEY, GCFF_NAME, GCFF_LENDING, GCFF_DONORS, FRIT, LIBYA]
+    return TermWeights((str(i), text) for i, text in enumerate(passages))
+
+
+def _on_topic(weights: TermWeights, question: str, stating: str, best: str) -> bool:
+    terms = weights.question_terms(question)
+    return on_topic(weights.coverage(question, terms, "", stating), weights.coverage(question, terms, "", best))
+
+
+def test_the_number_must_be_about_the_question_subject():
+    weights = _weights()
+    htl = "Hoeveel kost de Handhaving- en Toezichtlocatie in Hoogeveen per jaar?"
+    assert not _on_topic(weights, htl, TASKFORCE_BUDGET, HTL)  # shares only "per jaar"
+    budget = "Hoeveel geld is voor de taskforce begroot per jaar?"
+    assert _on_topic(weights, budget, TASKFORCE_BUDGET, TASKFORCE_BUDGET)
+
+
+def test_english_questions_are_matched_on_their_names_and_acronyms():
+    weights = _weights()
+    rwanda = "How many refugees have been evacuated from Libya through the Emergency Transit Mechanism in Rwanda?"
+    assert not _on_topic(weights, rwanda, FRIT_TURKEY, RWANDA)  # a number, about Turkey
+    # "Global Concessional Financing Facility" is the GCFF of the passage stating the number.
+    lending = "How much lending can each dollar donated to the Global Concessional Financing Facility generate?"
+    assert _on_topic(weights, lending, GCFF_LENDING, GCFF_NAME)
+
+
+def test_acronyms_of_the_question_must_be_in_the_evidence():
+    question = "What does the Dutch government think of the UK-Rwanda asylum partnership?"
+    assert unmentioned_acronym(question, "en", RWANDA) == "UK"
+    assert unmentioned_acronym(question, "en", RWANDA + " " + GCFF_DONORS) is None  # het Verenigd Koninkrijk = VK = UK
+    assert unmentioned_acronym("How did the UN migration agency bring migrants home?", "en", RWANDA) is None  # describes IOM
+    assert unmentioned_acronym("Wat meldt de BZ-rapportage over de FRIT?", "nl", "ministerie van Buitenlandse Zaken " + FRIT) is None
+    assert unmentioned_acronym("Wat zegt het WODC over de LVV?", "nl", RWANDA) == "WODC"
