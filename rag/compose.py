@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
 
 from index.config import AnswerConfig
 from index.store import IndexStore
@@ -61,6 +59,10 @@ _FIELDS = {
     "Onderwerp": re.compile(r"\b(onderwerp|subject)\b", re.I),
     "Kamerstuk": re.compile(r"\b(kamerstuk|kamerstuknummer|parliamentary paper)\b", re.I),
 }
+# A pronominal adverb right after the subject and verb also points back: "Nederland is daarbij
+# voorzitter van de werkgroep ..." continues the sentence before it.
+_POINTS_BACK = re.compile(r"^\S+(?:\s+\S+)?\s+(?:is|zijn|wordt|worden|heeft|hebben|kan|zal|werd|was)\s+"
+                          r"(?:daarbij|hierbij|daarin|hierin|daarmee|hiermee|daardoor|hierdoor|daarvoor|hiervoor|daartoe|hiertoe)\b", re.I)
 # A compound question joins its clauses with ", en" / ", and": "Welke visumregel …, en sinds wanneer geldt die?"
 _CLAUSE_BREAK = re.compile(r",\s+(?:en|and)\s+", re.I)
 _NUMBER_QUESTION = re.compile(r"\b(hoeveel|hoe groot|hoe hoog|welk bedrag|how many|how much|what amount)\b", re.I)
@@ -101,11 +103,10 @@ class ExtractiveComposer:
         # What a year in the question is checked against; built once, not per question.
         self._letter_context = {l.id: f"{l.title or ''} {l.date or ''} {l.text}" for l in store.letters.values()}
         # Question terms count by how specific they are: "Malta" or "werkgroep" says more about
-        # which sentence answers than "migratie", which half the passages contain.
-        df = Counter(t for p in store.passages for t in set(analyze(p.text)))
-        n = max(len(store.passages), 1)
-        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
-        self._unseen_idf = math.log(1 + n)
+        # which sentence answers than "migratie", which half the passages contain. A term the
+        # letters never use weighs as much as the rarest one: no sentence can cover it.
+        self._term_weights = abstain.TermWeights((p.id, p.text) for p in store.passages)
+        self._unseen_idf = math.log(len(store.passages) + 1)
         self._profiles = [references.profile(letter) for letter in store.letters.values()]
 
     def score_sentences(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
@@ -117,7 +118,7 @@ class ExtractiveComposer:
         wants_number = bool(_NUMBER_QUESTION.search(question))
         wants_reason = bool(_WHY_QUESTION.search(question))
         fields = tuple(label for label, asks in _FIELDS.items() if asks.search(question))
-        weights = {t: self._idf.get(t, self._unseen_idf) for t in q_terms}
+        weights = {t: self._term_weights.idf.get(t, self._unseen_idf) for t in q_terms}
         total = sum(weights.values())
         scored: list[ScoredSentence] = []
         seen: set[tuple[str, int, int]] = set()
@@ -200,11 +201,6 @@ class ExtractiveComposer:
         in_time = [s for s in on_topic if any(y in dated(s) for y in years)]
         return in_time, None if in_time else abstain.REASONS["quantity_year"][language].format(year=" / ".join(years))
 
-    @cached_property
-    def _term_weights(self) -> abstain.TermWeights:
-        """IDF over the indexed passages; built on first use."""
-        return abstain.TermWeights((p.id, p.text) for p in self.store.passages)
-
     def _decline(self, language: str, reason: str | None, on_text: OnText | None) -> Composition:
         because = f" ({reason})" if reason else ""
         text = f"{NO_ANSWER[language].rstrip('.')}{because}. {CLOSEST[language]}"
@@ -212,22 +208,17 @@ class ExtractiveComposer:
             on_text(text)
         return Composition(text=text, citations=[], abstained=True)
 
-    def _clause_answers(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
-        """The best sentence for each clause of a compound question: scored against the whole
-        question, the first clause tends to crowd out the second ("… en sinds wanneer?")."""
-        clauses = [c for c in _CLAUSE_BREAK.split(question) if len(c.split()) >= 2]
-        if len(clauses) < 2:
-            return []
-        best = [self.score_sentences(clause, sources) for clause in clauses]
-        return [scored[0] for scored in best if scored]
-
     def _pick(self, question: str, sources: list[Source], scored: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The best sentences within the margin, the best one per clause, and their continuations."""
+        """The best sentences within the margin, one more per clause, and their continuations."""
         best = scored[0].score
         picked = [scored[0]]
-        for s in self._clause_answers(question, sources):
-            if not any(s.source.passage.id == p.source.passage.id and s.start == p.start or _similar(s.text, p.text) for p in picked):
-                picked.append(s)
+        for clause in self._clauses(question):
+            # Scored against the whole question, the first clause crowds out the second
+            # ("…, en sinds wanneer geldt die?"): each clause adds its best sentence not yet chosen.
+            ranked = self.score_sentences(clause, sources)
+            fresh = [s for s in ranked if not any(_same(s, p) or _similar(s.text, p.text) for p in picked)]
+            if fresh and fresh[0].score >= ranked[0].score - self.cfg.sentence_margin:
+                picked.append(fresh[0])
         for s in scored[1:]:
             if len(picked) >= self.cfg.max_sentences:
                 break
@@ -239,6 +230,12 @@ class ExtractiveComposer:
         picked += self._continuations(picked, scored, bool(_WHY_QUESTION.search(question)))
         # Read like text: group by passage in rank order, sentences in letter order within a passage.
         return sorted(picked, key=lambda s: (s.source.rank, s.start))
+
+    @staticmethod
+    def _clauses(question: str) -> list[str]:
+        """The clauses of a compound question, or none for a simple one."""
+        clauses = [c for c in _CLAUSE_BREAK.split(question) if len(c.split()) >= 2]
+        return clauses if len(clauses) > 1 else []
 
     def _continuations(self, picked: list[ScoredSentence], scored: list[ScoredSentence], wants_reason: bool) -> list[ScoredSentence]:
         """Neighbours the two best sentences need to be understood: the previous sentence when a
@@ -258,7 +255,9 @@ class ExtractiveComposer:
                 chosen.add((passage_id, start))
             return True
 
-        follows = lambda text: bool(_LEANS_BACK.match(text) or (wants_reason and _REASON.search(text)))  # noqa: E731
+        follows = lambda text: bool(  # noqa: E731
+            _LEANS_BACK.match(text) or _POINTS_BACK.match(text) or (wants_reason and _REASON.search(text))
+        )
         for s in picked[:2]:
             pid = s.source.passage.id
             starts = [span[0] for span in self.store.sentences[self._rows[pid]]]
@@ -287,6 +286,10 @@ class ExtractiveComposer:
             if on_text:
                 on_text((LEAD_IN[language] if len(parts) == 1 else " ") + part)
         return Composition(text=LEAD_IN[language] + " ".join(parts), citations=list(citations.values()), abstained=False)
+
+
+def _same(a: ScoredSentence, b: ScoredSentence) -> bool:
+    return a.source.passage.id == b.source.passage.id and a.start == b.start
 
 
 def _similar(a: str, b: str) -> bool:

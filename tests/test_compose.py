@@ -6,7 +6,7 @@ expected words are quoted from the letters, so a composer that picks other sente
 
 from __future__ import annotations
 
-from rag.compose import _LEANS_BACK, _REASON
+from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON
 
 
 def _answer(assistant, question):
@@ -27,6 +27,14 @@ def test_a_following_sentence_that_leans_on_the_chosen_one_comes_along(assistant
     answer = _answer(assistant, "Wat bepaalt of een migrant van buiten de EU een werkvergunning krijgt?")
     assert "bepalend of er een werkvergunning wordt verleend" in answer.text
     assert "prioriteit genietend aanbod" in answer.text
+
+
+def test_a_sentence_pointing_back_after_subject_and_verb_joins_too(assistant):
+    # "Nederland is daarbij voorzitter van de werkgroep rondom terugkeer, samen met Malta."
+    answer = _answer(assistant, "Welke werkgroep van gelijkgezinde EU-lidstaten zit Nederland voor, en samen met welk land?")
+    assert "samen met Malta" in answer.text
+    assert _POINTS_BACK.match("Nederland is daarbij voorzitter van de werkgroep rondom terugkeer, samen met Malta.")
+    assert not _POINTS_BACK.match("Nederland is voorzitter van de werkgroep, en daarbij zijn meer landen betrokken.")
 
 
 def test_why_questions_get_the_sentences_that_give_the_reason(assistant):
