@@ -52,13 +52,6 @@ _REASON = re.compile(
     r"dient ertoe|bedoeld om|reden|gedachte|bijdragen aan|draagt bij)\b",
     re.I,
 )
-# Letterhead fields (see index.chunking.letterhead_passage) and the words that ask for them.
-_FIELDS = {
-    "Ons kenmerk": re.compile(r"\b(kenmerk|reference number|reference|ref\.)", re.I),
-    "Datum": re.compile(r"\b(welke datum|wanneer is de brief|datum van de brief|what date|when was the letter|dated)\b", re.I),
-    "Onderwerp": re.compile(r"\b(onderwerp|subject)\b", re.I),
-    "Kamerstuk": re.compile(r"\b(kamerstuk|kamerstuknummer|parliamentary paper)\b", re.I),
-}
 # A pronominal adverb right after the subject and verb also points back: "Nederland is daarbij
 # voorzitter van de werkgroep ..." continues the sentence before it.
 _POINTS_BACK = re.compile(r"^\S+(?:\s+\S+)?\s+(?:is|zijn|wordt|worden|heeft|hebben|kan|zal|werd|was)\s+"
@@ -117,7 +110,7 @@ class ExtractiveComposer:
         q_terms = set(analyze(searched)) - _QUESTION_WORDS
         wants_number = bool(_NUMBER_QUESTION.search(question))
         wants_reason = bool(_WHY_QUESTION.search(question))
-        fields = tuple(label for label, asks in _FIELDS.items() if asks.search(question))
+        fields = references.letterhead_fields(question)
         weights = {t: self._term_weights.idf.get(t, self._unseen_idf) for t in q_terms}
         total = sum(weights.values())
         scored: list[ScoredSentence] = []

@@ -94,12 +94,13 @@ class Retriever:
         dense = lexical = None
         query_vector = None
         # A letter the question names ("volgens de brief van juli 2020") is a pointer, not search
-        # terms: BM25 gets the question without the reference, and the named letter's passages
-        # get a ranking of their own below. Dense keeps the whole question: when it asks about
-        # the letter itself (its subject, its kenmerk) the date is what finds the letterhead.
+        # terms: BM25 and dense get the question without the reference, and the named letter's
+        # passages get a ranking of their own below. Only a question about the letter itself (its
+        # kenmerk, its signatories) keeps the reference for dense: the date finds the letterhead.
         named, searched = references.search_text(question, self._profiles) if self.cfg.reference_weight else (set(), question)
         if mode in ("dense", "hybrid"):
-            query_vector = self.embedder.encode_query(question)
+            about_letter = not named or references.about_the_letter(question)
+            query_vector = self.embedder.encode_query(question if about_letter else searched)
             dense = np.full(n, -1.0, dtype=np.float32)
             depth = n if filters or named else self.cfg.candidates * 4  # the named letter ranks all its passages
             for row, score in self.store.search(query_vector, depth):

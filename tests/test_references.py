@@ -8,6 +8,7 @@ import pytest
 
 from index.dedup import merge_duplicates
 from index.letters import load_letter
+from rag import references
 from rag.references import find_references, profile, resolve, strip
 from tests.conftest import letter_path
 
@@ -103,7 +104,8 @@ def test_reference_words_are_left_out_of_the_search_text():
 def test_retrieval_ranks_the_named_letter_first(assistant):
     # Without the reference, "sancties" and "2020" pull the 2021 letter's passages on 2020 to the top.
     answer = assistant.ask("Werken sancties en strafmaatregelen tegen onwillige landen volgens de brief van juli 2020 doorgaans?")
-    assert [s.letter.id for s in answer.passages[:2]] == [LETTER_2020, LETTER_2020]
+    assert answer.passages[0].letter.id == LETTER_2020
+    assert [s.letter.id for s in answer.passages[:5]].count(LETTER_2020) >= 3
     answer = assistant.ask("What Dutch expertise does the 2025 agenda offer partner countries?")
     assert answer.passages[0].letter.id == AGENDA_2025
 
@@ -126,3 +128,19 @@ def test_references_can_be_switched_off(assistant):
     plain = Retriever(assistant.store, assistant.embedder, replace(assistant.config.retrieval, reference_weight=0))
     sources = plain.retrieve("Werken sancties en strafmaatregelen tegen onwillige landen volgens de brief van juli 2020 doorgaans?").sources
     assert sources[0].letter.id != LETTER_2020
+
+
+def test_the_reference_does_not_steer_the_dense_search_to_the_introduction(assistant):
+    # With "migratierapportage van Buitenlandse Zaken" in the dense query every passage about
+    # the ministry outranked the terminology passage that defines "ontheemde".
+    retrieval = assistant.retriever.retrieve("Hoe definieert de migratierapportage van Buitenlandse Zaken een ontheemde?")
+    top = [s.passage.text for s in retrieval.sources[:3]]
+    assert any("Een ontheemde is een persoon" in text for text in top)
+
+
+def test_questions_about_the_letter_itself_keep_its_date():
+    assert references.about_the_letter("Welk kenmerk draagt de brief van 10 juli 2020?")
+    assert references.about_the_letter("Welke bewindspersoon ondertekende de brief van juli 2020?")
+    assert references.about_the_letter("What is the official subject line of the July 2020 letter?")
+    assert not references.about_the_letter("Werken sancties volgens de brief van juli 2020 doorgaans?")
+    assert references.letterhead_fields("What is the reference number (kenmerk) of the January 2021 letter?") == ("Ons kenmerk",)
