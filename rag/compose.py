@@ -1,8 +1,10 @@
 """The default composer: extractive, offline, no LLM.
 
 It picks the sentences of the top passages that answer the question — scored with the embedding
-model (sentence vectors are computed at index time, so this costs a dot product) and lexical
-overlap with the question — and joins a few of them, each followed by its ``[n]`` marker. Every
+model (sentence vectors are computed at index time, so this costs a dot product) and IDF-weighted
+overlap with the question's terms — and joins a few of them, each followed by its ``[n]`` marker:
+the best ones within a margin, the best fresh one for each clause of a compound question, and
+the neighbours they lean on (the sentence before "Hier kan het COA …", a why-question's reason). Every
 word of the answer is a quotation from a letter, so nothing is invented. When even the best
 sentence scores below the calibrated threshold, or the evidence lacks what the question pins
 down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters do not answer.
