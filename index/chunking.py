@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from index.config import ChunkConfig
+from index.metadata import MONTH_NAMES
 from index.models import Letter, Passage
 from index.sentences import sentence_spans
 from index.tokens import count_tokens
@@ -189,7 +190,6 @@ class _SectionPacker:
         self.chunks.append((self.units, self.carried))
 
 
-MONTH_NAMES = "januari februari maart april mei juni juli augustus september oktober november december".split()
 
 
 def chunk_letter(letter: Letter, cfg: ChunkConfig, fits: Fits | None = None) -> list[Passage]:

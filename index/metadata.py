@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from index.models import Block
 from index.sentences import sentence_spans
 
+MONTH_NAMES = "januari februari maart april mei juni juli augustus september oktober november december".split()
 MONTHS = {
-    "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
-    "augustus": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
+    **{name: i for i, name in enumerate(MONTH_NAMES, start=1)},
     "jan": 1, "feb": 2, "febr": 2, "mrt": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
     "sep": 9, "sept": 9, "okt": 10, "nov": 11, "dec": 12,
 }  # fmt: skip

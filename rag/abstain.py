@@ -75,14 +75,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from rag.analysis import analyze
+from rag.analysis import analyze, initials, names
+from rag.references import MONTHS
 
 
 _QUANTITY = re.compile(r"\b(hoeveel|hoe groot|hoe hoog|wat kost|welk bedrag|how many|how much|what amount|what does .* cost)\b", re.I)
-_MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-_EN_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTHS = "|".join(MONTHS)  # Dutch and English month names
 # A year; with the word before it (and a month between) to tell "in 2023" from "uit 2018".
-_YEAR = re.compile(rf"(?:\b(\w+)\s+)?(?:(?:{_MONTHS}|{_EN_MONTHS})\s+)?\b(19[5-9]\d|20\d\d)\b", re.I)
+_YEAR = re.compile(rf"(?:\b(\w+)\s+)?(?:(?:{_MONTHS})\s+)?\b(19[5-9]\d|20\d\d)\b", re.I)
 _ATTRIBUTIVE = frozenset("uit van over from of".split())  # "het akkoord uit 2018": describes, does not date the fact
 _DATE_OR_YEAR = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:19[5-9]\d|20\d\d)\b|\b\d{{1,2}}-\d{{1,2}}-\d{{4}}\b", re.I)
 _NUMBER = re.compile(r"\d|\b(?:tien|honderd|duizend)?(?:tientallen|honderden|duizenden|tienduizenden|honderdduizenden|miljoenen)\b", re.I)
@@ -107,8 +107,6 @@ _AMOUNT = re.compile(
 )
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
 _QUALIFIER = re.compile(r"\s+[a-z]")
-# Runs of capitalised words, connectors allowed inside: "Return and Emigration Assistance from the Netherlands".
-_NAME_RUN = re.compile(r"\b[A-Z][\w'’]*(?:(?:\s+(?:and|for|of|from|the|en|voor|van|de|het))*\s+[A-Z][\w'’]*)+")
 _EN_NL_ACRONYMS = {"UN": "VN", "UK": "VK", "US": "VS", "USA": "VS", "NATO": "NAVO"}
 
 COVERAGE_RATIO = 0.5  # the stating passage covers at least this share of the best passage's coverage
@@ -174,26 +172,6 @@ def states_quantity(question: str, language: str, sentence: str) -> bool:
     return not terms or bool(set(terms) & set(analyze(sentence)))
 
 
-def initials(text: str) -> set[str]:
-    """Acronyms a text spells out: "Buitenlandse Zaken" → "BZ", "Facility for Refugees In Turkey" → "FRIT"."""
-    return set(_names(text))
-
-
-def _names(text: str) -> dict[str, str]:
-    """Initials → words of every name a run of capitalised words may hold. A run may open with a capitalised
-    sentence opener ("De Facility …") or list names ("het Verenigd Koninkrijk en de Europese Unie"), so every
-    stretch of two to six of its capitalised words counts."""
-    names = {}
-    for run in _NAME_RUN.finditer(text):
-        words = run.group(0).split()
-        capitals = [i for i, w in enumerate(words) if w[0].isupper()]
-        for a in range(len(capitals)):
-            for b in range(a + 1, min(a + 6, len(capitals))):
-                name = words[capitals[a] : capitals[b] + 1]
-                names["".join(w[0] for w in name if w[0].isupper())] = " ".join(name)
-    return names
-
-
 def unmentioned_acronym(question: str, language: str, evidence: str) -> str | None:
     """An acronym of the question that the evidence neither uses nor spells out.
 
@@ -219,15 +197,16 @@ class TermWeights:
         self.terms: dict[str, frozenset[str]] = {}
         df: Counter[str] = Counter()
         for pid, text in passages:
-            terms = frozenset(analyze(text)) | {a.lower() for a in initials(text)}
+            terms = _terms(text)
             self.terms[pid] = terms
             df.update(terms)
         n = max(len(self.terms), 1)
         self.idf = {t: math.log((n + 1) / c) for t, c in df.items()}
+        self.max_idf = math.log(n + 1)  # a term of a single passage
 
     def question_terms(self, question: str, ignore: frozenset[str] = frozenset()) -> dict[str, float]:
         """The question's terms that occur in the letters, with their weight (English words weigh nothing)."""
-        terms = (set(analyze(question)) | {a.lower() for a in initials(question)}) - ignore
+        terms = _terms(question) - ignore
         return {t: self.idf[t] for t in terms if t in self.idf}
 
     def coverage(self, question: str, weighted: dict[str, float], passage_id: str, text: str | None = None) -> float:
@@ -237,12 +216,17 @@ class TermWeights:
             return 0.0
         terms = self.terms.get(passage_id)
         if terms is None:  # a passage outside the index (tests): analyse it now
-            terms = frozenset(analyze(text or "")) | {a.lower() for a in initials(text or "")}
+            terms = _terms(text or "")
         covered = {t for t in weighted if t in terms}
-        for letters, name in _names(question).items():
+        for letters, name in names(question).items():
             if letters.lower() in terms:
                 covered |= set(analyze(name)) & weighted.keys()
         return sum(weighted[t] for t in covered) / total
+
+
+def _terms(text: str) -> frozenset[str]:
+    """Index terms plus the (lower-cased) initials of the names ``text`` spells out."""
+    return frozenset(analyze(text)) | {a.lower() for a in initials(text)}
 
 
 def on_topic(coverage: float, best_coverage: float) -> bool:

@@ -70,3 +70,27 @@ def analyze(text: str) -> list[str]:
 def numbers(text: str) -> set[str]:
     """The numbers in ``text`` as written (2.134, 3,5, 2023): an answer must not change them."""
     return {t for t in _TOKEN.findall(text) if t[0].isdigit()}
+
+
+# Runs of capitalised words, connectors allowed inside: "Return and Emigration Assistance from the Netherlands".
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’]*(?:(?:\s+(?:and|for|of|from|the|en|voor|van|de|het))*\s+[A-Z][\w'’]*)+")
+
+
+def initials(text: str) -> set[str]:
+    """Acronyms a text spells out: "Buitenlandse Zaken" → "BZ", "Facility for Refugees In Turkey" → "FRIT"."""
+    return set(names(text))
+
+
+def names(text: str) -> dict[str, str]:
+    """Initials → words of every name a run of capitalised words may hold. A run may open with a capitalised
+    sentence opener ("De Facility …") or list names ("het Verenigd Koninkrijk en de Europese Unie"), so every
+    stretch of two to six of its capitalised words counts."""
+    found = {}
+    for run in _NAME_RUN.finditer(text):
+        words = run.group(0).split()
+        capitals = [i for i, w in enumerate(words) if w[0].isupper()]
+        for a in range(len(capitals)):
+            for b in range(a + 1, min(a + 6, len(capitals))):
+                name = words[capitals[a] : capitals[b] + 1]
+                found["".join(w[0] for w in name if w[0].isupper())] = " ".join(name)
+    return found

@@ -51,7 +51,7 @@ class Assistant:
         self.embedder = embedder
         self.config = config
         self.retriever = Retriever(store, embedder, config.retrieval)
-        self.extractive = ExtractiveComposer(store, embedder, config.answer)
+        self.extractive = ExtractiveComposer(store, embedder, config.answer, self.retriever.profiles)
         self.composer = composer or self._configured_composer()
 
     @classmethod

@@ -12,7 +12,6 @@ down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters d
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -38,10 +37,10 @@ _URL = re.compile(r"https?://|www\.")
 # consequence, the place): it travels with a chosen sentence ("... zes pijlers. Hierin worden
 # ... 1) ..."), and when it is chosen itself, the sentence it leans on comes along ("Zo is de htl
 # geopend in Hoogeveen. Hier kan het COA ...").
+# Pronominal adverbs ("daarbij" = "bij dat"): they point at what was just said.
+_POINTERS = "hier|hierin|hiermee|hierbij|hierdoor|hiervoor|hiertoe|daarin|daarbij|daardoor|daarom|daarmee|daarvoor|daartoe"
 _LEANS_BACK = re.compile(
-    r"^(dat|dit|deze|hier|hierin|hiermee|hierbij|hierdoor|hiervoor|daarbij|daardoor|daarom|daarmee|"
-    r"daarvoor|daartoe|zo|als|bovendien|daarnaast|tegelijkertijd|immers|want|aldus|dergelijke)\b",
-    re.I,
+    rf"^(dat|dit|deze|{_POINTERS}|zo|als|bovendien|daarnaast|tegelijkertijd|immers|want|aldus|dergelijke)\b", re.I
 )
 
 _QUESTION_WORDS = frozenset(
@@ -56,11 +55,9 @@ _REASON = re.compile(
 )
 # A pronominal adverb right after the subject and verb also points back: "Nederland is daarbij
 # voorzitter van de werkgroep ..." continues the sentence before it.
-_POINTS_BACK = re.compile(r"^\S+(?:\s+\S+)?\s+(?:is|zijn|wordt|worden|heeft|hebben|kan|zal|werd|was)\s+"
-                          r"(?:daarbij|hierbij|daarin|hierin|daarmee|hiermee|daardoor|hierdoor|daarvoor|hiervoor|daartoe|hiertoe)\b", re.I)
+_POINTS_BACK = re.compile(rf"^\S+(?:\s+\S+)?\s+(?:is|zijn|wordt|worden|heeft|hebben|kan|zal|werd|was)\s+(?:{_POINTERS})\b", re.I)
 # A compound question joins its clauses with ", en" / ", and": "Welke visumregel …, en sinds wanneer geldt die?"
 _CLAUSE_BREAK = re.compile(r",\s+(?:en|and)\s+", re.I)
-_NUMBER_QUESTION = re.compile(r"\b(hoeveel|hoe groot|hoe hoog|welk bedrag|how many|how much|what amount)\b", re.I)
 
 LEAD_IN = {
     "nl": "",
@@ -90,7 +87,8 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, store: IndexStore, embedder, cfg: AnswerConfig):
+    def __init__(self, store: IndexStore, embedder, cfg: AnswerConfig, profiles: list[references.LetterProfile]):
+        """``profiles``: what each letter says about itself (:func:`rag.references.profile`), shared with the retriever."""
         self.store = store
         self.embedder = embedder
         self.cfg = cfg
@@ -101,8 +99,7 @@ class ExtractiveComposer:
         # which sentence answers than "migratie", which half the passages contain. A term the
         # letters never use weighs as much as the rarest one: no sentence can cover it.
         self._term_weights = abstain.TermWeights((p.id, p.text) for p in store.passages)
-        self._unseen_idf = math.log(len(store.passages) + 1)
-        self._profiles = [references.profile(letter) for letter in store.letters.values()]
+        self._profiles = profiles
 
     def score_sentences(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
         """Every sentence of the top passages, best first."""
@@ -110,10 +107,10 @@ class ExtractiveComposer:
         # "volgens de rapportage van Buitenlandse Zaken" says where to look, not what to quote.
         _, searched = references.search_text(question, self._profiles)
         q_terms = set(analyze(searched)) - _QUESTION_WORDS
-        wants_number = bool(_NUMBER_QUESTION.search(question))
+        wants_number = abstain.asks_quantity(question)
         wants_reason = bool(_WHY_QUESTION.search(question))
         fields = references.letterhead_fields(question)
-        weights = {t: self._term_weights.idf.get(t, self._unseen_idf) for t in q_terms}
+        weights = {t: self._term_weights.idf.get(t, self._term_weights.max_idf) for t in q_terms}
         total = sum(weights.values())
         scored: list[ScoredSentence] = []
         seen: set[tuple[str, int, int]] = set()

@@ -30,19 +30,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.metadata import MONTHS as DUTCH_MONTHS
+from index.metadata import MONTH_NAMES
 from index.models import Letter
 from index.sentences import sentence_spans
-from rag.analysis import analyze
+from rag.analysis import analyze, initials
 from rag.language import detect_language
 
-_ENGLISH_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        "january february march april may june july august september october november december".split(), start=1
-    )
-}
-MONTHS = {**{k: v for k, v in DUTCH_MONTHS.items() if len(k) > 3}, **_ENGLISH_MONTHS}
+_ENGLISH_MONTH_NAMES = "january february march april may june july august september october november december".split()
+# Month names as written out in questions (abbreviations like "dec" are too often something else).
+MONTHS = {name: i for names in (MONTH_NAMES, _ENGLISH_MONTH_NAMES) for i, name in enumerate(names, start=1)}
 
 # Heads of the nouns by which letters are named. Generic ones (every letter is a "brief") give
 # no evidence by themselves; the specific ones must fit what the letter calls itself.
@@ -99,18 +95,9 @@ def profile(letter: Letter) -> LetterProfile:
     if letter.date:
         year, month = int(letter.date[:4]), int(letter.date[5:7])
     years = set() if year else {int(t) for t in _TOKEN.findall(described) if _YEAR.match(t)}
-    names = set(analyze(described)) | _initials(texts)
+    names = set(analyze(described)) | {a.lower() for text in texts for a in initials(text)}
     words = {w.lower() for w in _TOKEN.findall(described)}
     return LetterProfile(letter.id, year, month, years, names, words)
-
-
-def _initials(texts: list[str]) -> set[str]:
-    """Initials of runs of capitalised words ("Buitenlandse Zaken" → "bz"), as users abbreviate them."""
-    found = set()
-    for text in texts:
-        for run in re.findall(r"(?:\b[A-Z][a-z]\w*(?:\s+|$)){2,}", text):
-            found.add("".join(w[0] for w in run.split()).lower())
-    return found
 
 
 def _head(word: str, heads: tuple[str, ...]) -> str | None:
@@ -271,7 +258,7 @@ def letterhead_fields(question: str) -> tuple[str, ...]:
     return tuple(label for label, asks in LETTERHEAD_FIELDS.items() if asks.search(question))
 
 
-_SIGNATURE = re.compile(r"\b(ondertekend\w*|ondertekende|ondertekent|signed|signs|signatory)\b", re.I)
+_SIGNATURE = re.compile(r"\b(ondertekend\w*|ondertekent|signed|signs|signatory)\b", re.I)
 
 
 def about_the_letter(question: str) -> bool:

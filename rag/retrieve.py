@@ -71,7 +71,7 @@ class Retriever:
         self._sentence_owner = np.repeat(np.arange(len(counts)), counts)
         # What each letter says about itself (date, title, "deze rapportage ..."), to resolve
         # questions that name a letter ("volgens de brief van juli 2020").
-        self._profiles = [references.profile(letter) for letter in store.letters.values()]
+        self.profiles = [references.profile(letter) for letter in store.letters.values()]
         self._letter_of = np.array([p.letter for p in store.passages], dtype=object)
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
@@ -97,7 +97,7 @@ class Retriever:
         # terms: BM25 and dense get the question without the reference, and the named letter's
         # passages get a ranking of their own below. Only a question about the letter itself (its
         # kenmerk, its signatories) keeps the reference for dense: the date finds the letterhead.
-        named, searched = references.search_text(question, self._profiles) if self.cfg.reference_weight else (set(), question)
+        named, searched = references.search_text(question, self.profiles) if self.cfg.reference_weight else (set(), question)
         if mode in ("dense", "hybrid"):
             about_letter = not named or references.about_the_letter(question)
             query_vector = self.embedder.encode_query(question if about_letter else searched)

@@ -34,11 +34,11 @@ def test_a_year_in_the_question_must_be_in_the_evidence_letter():
 
 # --- Fragments of the bundled letters for the checks added later (passage texts as indexed). ---
 
+from rag.analysis import initials  # noqa: E402
 from rag.abstain import (  # noqa: E402
     TermWeights,
     asks_count,
     asks_money,
-    initials,
     on_topic,
     question_years,
     unmentioned_acronym,

@@ -144,3 +144,11 @@ def test_questions_about_the_letter_itself_keep_its_date():
     assert references.about_the_letter("What is the official subject line of the July 2020 letter?")
     assert not references.about_the_letter("Werken sancties volgens de brief van juli 2020 doorgaans?")
     assert references.letterhead_fields("What is the reference number (kenmerk) of the January 2021 letter?") == ("Ons kenmerk",)
+
+
+def test_every_written_out_month_is_read():
+    # "mei" is as short as the abbreviations left out ("jan", "dec"); it was once dropped with them.
+    (ref,) = find_references("Wat staat er in de brief van mei 2023 over terugkeer?")
+    assert (ref.year, ref.month) == (2023, 5)
+    (ref,) = find_references("What does the May 2023 letter say about return?")
+    assert (ref.year, ref.month) == (2023, 5)
