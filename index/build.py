@@ -2,9 +2,10 @@
 
 Besides each passage, each of its sentences is embedded too: the extractive composer picks
 answer sentences by their similarity to the question, and doing that at index time keeps a
-question to one dot product.
+question to one dot product. So is each distinct word (:mod:`index.vocabulary`), to translate
+the words of English questions into the letters' words.
 
-Builds are incremental through a content-hash cache: a text (passage or sentence) already in the
+Builds are incremental through a content-hash cache: a text (passage, sentence or word) already in the
 previous index (same model, same weights) reuses its vector, so adding, changing or removing one
 letter embeds only what changed, and the result equals a full rebuild.
 """
@@ -28,8 +29,9 @@ from index.letters import load_letters
 from index.loaders import LoadError
 from index.models import Passage
 from index.sentences import sentence_spans
+from index.vocabulary import corpus_words
 
-#: progress(stage, done, total): stages are "letters", "passages" and "sentences".
+#: progress(stage, done, total): stages are "letters", "passages", "sentences" and "words".
 Progress = Callable[[str, int, int], None]
 
 
@@ -43,7 +45,8 @@ class BuildReport:
     passages: int
     duplicates: dict[str, str]
     sentences: int
-    embedded: int  # texts (passages and sentences) embedded in this build
+    words: int
+    embedded: int  # texts (passages, sentences and words) embedded in this build
     reused: int  # texts whose vectors came from the previous index
     seconds: float
     errors: list[LoadError] = field(default_factory=list)
@@ -52,6 +55,11 @@ class BuildReport:
 
 def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _word_key(word: str) -> str:
+    # Words are embedded with another prefix than passages, so a one-word passage must not share its key.
+    return _text_key("word:" + word)
 
 
 def _sentence_texts(passage: Passage, spans: list[tuple[int, int]]) -> list[str]:
@@ -71,12 +79,16 @@ def _previous_vectors(cfg: Config, embedder: Embedder) -> dict[str, np.ndarray]:
     cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(previous.passages)}
     for p, spans, sentence_vectors in zip(previous.passages, previous.sentences, previous.sentence_vectors):
         cache.update(zip(map(_text_key, _sentence_texts(p, spans)), sentence_vectors))
+    cache.update(zip(map(_word_key, previous.words), previous.word_vectors))
     return cache
 
 
-def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, stage: str, report: Progress) -> tuple[np.ndarray, int]:
+def _embed(
+    texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, stage: str, report: Progress, words: bool = False
+) -> tuple[np.ndarray, int]:
     """Vectors for ``texts``, embedding only those not in ``cache`` (which is extended); returns (vectors, embedded)."""
-    keys = [_text_key(t) for t in texts]
+    key, encode = (_word_key, embedder.encode_words) if words else (_text_key, embedder.encode_passages)
+    keys = [key(t) for t in texts]
     todo = sorted({key: i for i, key in enumerate(keys) if key not in cache}.values())
     done = len(texts) - len(todo)
     report(stage, done, len(texts))
@@ -87,10 +99,10 @@ def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, s
         report(stage, done, len(texts))
 
     if todo:
-        fresh = embedder.encode_passages([texts[i] for i in todo], on_batch=advance)
+        fresh = encode([texts[i] for i in todo], on_batch=advance)
         cache.update(zip((keys[i] for i in todo), fresh))
     report(stage, len(texts), len(texts))
-    vectors = np.stack([cache[key] for key in keys]) if texts else np.zeros((0, embedder.dim), np.float32)
+    vectors = np.stack([cache[k] for k in keys]) if texts else np.zeros((0, embedder.dim), np.float32)
     return vectors, len(todo)
 
 
@@ -126,6 +138,8 @@ def build_index(
     vectors, embedded = _embed([p.embedding_text() for p in passages], cache, embedder, "passages", report)
     flat_sentences = [t for p, spans in zip(passages, sentences) for t in _sentence_texts(p, spans)]
     sentence_vectors, embedded_sentences = _embed(flat_sentences, cache, embedder, "sentences", report)
+    words = corpus_words(passages)
+    word_vectors, embedded_words = _embed(words, cache, embedder, "words", report, words=True)
 
     manifest = store.Manifest(
         model_id=embedder.model_id,
@@ -135,14 +149,15 @@ def build_index(
         files=files,
         duplicates=duplicates,
     )
-    path = store.write_index(cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors)
+    path = store.write_index(cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, words, word_vectors)
     return BuildReport(
         letters=len(letters),
         passages=len(passages),
         sentences=len(flat_sentences),
+        words=len(words),
         duplicates=duplicates,
-        embedded=embedded + embedded_sentences,
-        reused=len(passages) + len(flat_sentences) - embedded - embedded_sentences,
+        embedded=embedded + embedded_sentences + embedded_words,
+        reused=len(passages) + len(flat_sentences) + len(words) - embedded - embedded_sentences - embedded_words,
         seconds=time.perf_counter() - started,
         errors=errors,
         index_path=path,

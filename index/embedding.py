@@ -78,6 +78,13 @@ class Embedder:
 
     def encode_passages(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed passages in batches; ``on_batch(n)`` is called after each batch (for progress bars)."""
+        return self._encode_batched(texts, self.cfg.passage_prefix, on_batch)
+
+    def encode_words(self, words: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed single words for word-to-word similarity; e5 takes ``query:`` on both sides of a symmetric task."""
+        return self._encode_batched(words, self.cfg.query_prefix, on_batch)
+
+    def _encode_batched(self, texts: list[str], prefix: str, on_batch: Callable[[int], None] | None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Batches of similar length pad little; sentence-transformers sorts like this within one
         # encode() call, and batching here (for progress) must not lose that.
@@ -85,7 +92,7 @@ class Embedder:
         step = self.cfg.batch_size
         for i in range(0, len(order), step):
             rows = order[i : i + step]
-            out[rows] = self._encode([self.cfg.passage_prefix + texts[r] for r in rows])
+            out[rows] = self._encode([prefix + texts[r] for r in rows])
             if on_batch:
                 on_batch(len(rows))
         return out

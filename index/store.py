@@ -9,6 +9,8 @@ Layout of ``index_dir``::
     v-<stamp>/vectors.faiss    inner-product index over L2-normalised embeddings
     v-<stamp>/sentences.jsonl  per passage row: its sentences as [start, end] offsets in the passage text
     v-<stamp>/sentences.npy    their embeddings, in the same order (the extractive composer scores them)
+    v-<stamp>/words.json       the distinct words of the passages (index/vocabulary.py)
+    v-<stamp>/words.npy        their embeddings, in the same order (rag/translation.py translates with them)
 
 A build writes a complete new version folder and only then points ``CURRENT`` at it, so a failed
 or interrupted build leaves the previous index untouched and readable.
@@ -28,7 +30,7 @@ import numpy as np
 
 from index.models import Letter, Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: words.json and words.npy
 REBUILD_HINT = "rag index --index {dir}"
 
 
@@ -75,6 +77,8 @@ class IndexStore:
     faiss_index: object
     sentences: list[list[tuple[int, int]]]  # per passage row, offsets within passage.text
     sentence_vectors: list[np.ndarray]  # per passage row, one row per sentence
+    words: list[str]  # the corpus's distinct words
+    word_vectors: np.ndarray  # one row per word
 
     def vectors(self) -> np.ndarray:
         """All passage vectors (row i belongs to passages[i])."""
@@ -109,6 +113,8 @@ def write_index(
     vectors: np.ndarray,
     sentences: list[list[tuple[int, int]]],
     sentence_vectors: np.ndarray,
+    words: list[str],
+    word_vectors: np.ndarray,
 ) -> Path:
     """Write a complete new version and switch ``CURRENT`` to it atomically; returns its folder."""
     import faiss
@@ -117,6 +123,8 @@ def write_index(
         raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors, {len(sentences)} sentence lists")
     if sum(map(len, sentences)) != len(sentence_vectors):
         raise ValueError("sentence spans and sentence vectors differ in number")
+    if len(words) != len(word_vectors):
+        raise ValueError(f"{len(words)} words but {len(word_vectors)} word vectors")
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     previous = _active_dir(index_dir)
@@ -132,6 +140,8 @@ def write_index(
         faiss.write_index(flat, str(version / "vectors.faiss"))
         _write_jsonl(version / "sentences.jsonl", ([list(span) for span in spans] for spans in sentences))
         np.save(version / "sentences.npy", np.asarray(sentence_vectors, dtype=np.float32))
+        (version / "words.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
+        np.save(version / "words.npy", np.asarray(word_vectors, dtype=np.float32).reshape(len(words), manifest.dim))
         # The manifest goes last: a version folder without one is never opened.
         (version / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False), "utf-8")
         pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
@@ -172,8 +182,6 @@ def check_compatible(manifest: Manifest, index_dir: Path, model_id: str, model_c
     """Raise IndexMismatch naming what differs between the index and the current settings."""
     hint = REBUILD_HINT.format(dir=index_dir)
     problems = []
-    if manifest.format_version != FORMAT_VERSION:
-        problems.append(f"format version {manifest.format_version} (this program reads {FORMAT_VERSION})")
     if manifest.model_id != model_id:
         problems.append(f"model {manifest.model_id!r} (configured: {model_id!r})")
     elif model_checksum is not None and manifest.model_checksum != model_checksum:
@@ -186,19 +194,26 @@ def check_compatible(manifest: Manifest, index_dir: Path, model_id: str, model_c
 
 
 def load_index(index_dir: Path) -> IndexStore:
-    """Open the active version; raises IndexMissing/IndexCorrupt with the command to rebuild."""
+    """Open the active version; raises IndexMissing, IndexMismatch or IndexCorrupt with the command to rebuild."""
     import faiss
 
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     active = _active_dir(index_dir)
     hint = REBUILD_HINT.format(dir=index_dir)
+    if manifest.format_version != FORMAT_VERSION:  # checked first: an older version lacks files this one reads
+        raise IndexMismatch(
+            f"the index at {index_dir} has format version {manifest.format_version}; this program reads "
+            f"version {FORMAT_VERSION}. Rebuild it with: {hint}"
+        )
     try:
         passages = [Passage.from_dict(d) for d in _read_jsonl(active / "passages.jsonl")]
         letters = {d["id"]: Letter.from_dict(d) for d in _read_jsonl(active / "letters.jsonl")}
         vectors = faiss.read_index(str(active / "vectors.faiss"))
         sentences = [[tuple(span) for span in row] for row in _read_jsonl(active / "sentences.jsonl")]
         flat_sentences = np.load(active / "sentences.npy")
+        words = json.loads((active / "words.json").read_text(encoding="utf-8"))
+        word_vectors = np.load(active / "words.npy")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorrupt(f"index at {index_dir} is damaged ({exc.__class__.__name__}: {exc}). Rebuild with: {hint}") from exc
     if (
@@ -207,11 +222,13 @@ def load_index(index_dir: Path) -> IndexStore:
         or vectors.d != manifest.dim
         or len(sentences) != len(passages)
         or sum(map(len, sentences)) != len(flat_sentences)
+        or len(words) != len(word_vectors)
     ):
         raise IndexCorrupt(
             f"index at {index_dir} is inconsistent: {len(passages)} passages, {vectors.ntotal} vectors, "
-            f"manifest says {manifest.passages} of dimension {manifest.dim}. Rebuild with: {hint}"
+            f"{len(words)} words, {len(word_vectors)} word vectors; manifest says {manifest.passages} "
+            f"passages of dimension {manifest.dim}. Rebuild with: {hint}"
         )
     bounds = np.cumsum([0] + [len(row) for row in sentences])
     per_passage = [flat_sentences[bounds[i] : bounds[i + 1]] for i in range(len(passages))]
-    return IndexStore(active, manifest, passages, letters, vectors, sentences, per_passage)
+    return IndexStore(active, manifest, passages, letters, vectors, sentences, per_passage, words, word_vectors)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[a-zà-ÿ']+")
-_EN = frozenset(
+#: English function words (also left untranslated by rag/translation.py).
+ENGLISH_WORDS = frozenset(
     "the what which who whom why how when where does did do is are was were has have had of in on for to "
     "and or with about many much there their this that these those be been will would could should can "
     "from by at an a it its than what's".split()
@@ -20,6 +21,6 @@ _NL = frozenset(
 def detect_language(text: str) -> str:
     """``"en"`` when English function words dominate, otherwise ``"nl"`` (the letters' language)."""
     words = _WORD.findall(text.lower())
-    en = sum(w in _EN for w in words)
+    en = sum(w in ENGLISH_WORDS for w in words)
     nl = sum(w in _NL for w in words)
     return "en" if en > nl else "nl"

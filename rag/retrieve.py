@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (FAISS, e5 ``query:`` prompt) + BM25, fused, de-duplicated, diversified.
 
-Fusion is weighted reciprocal-rank fusion (``w / (rrf_k + rank)`` summed over retrievers); BM25's
-Dutch analysis gets a lower weight for questions in another language. A question that names a
+Fusion is weighted reciprocal-rank fusion (``w / (rrf_k + rank)`` summed over retrievers). For an
+English question, BM25 also searches the letter words its words translate to
+(:mod:`rag.translation`). A question that names a
 letter ("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that
 letter's passages, and its reference words are kept out of BM25. Settings were chosen by
 measurement on the evaluation set (``rag eval --compare``).
@@ -22,6 +23,7 @@ from rag import references
 from rag.analysis import analyze
 from rag.language import detect_language
 from rag.lexical import LexicalIndex
+from rag.translation import WordTranslator
 from rag.types import Source
 
 MODES = ("dense", "bm25", "hybrid")
@@ -73,6 +75,9 @@ class Retriever:
         # questions that name a letter ("volgens de brief van juli 2020").
         self.profiles = [references.profile(letter) for letter in store.letters.values()]
         self._letter_of = np.array([p.letter for p in store.passages], dtype=object)
+        self.translator = WordTranslator(
+            store.words, store.word_vectors, embedder, cfg.translation_threshold, cfg.translations_per_word
+        )
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         mask = np.ones(len(self.store.passages), dtype=bool)
@@ -111,9 +116,10 @@ class Retriever:
                 np.maximum.at(best_sentence, self._sentence_owner, self._sentence_matrix @ query_vector)
                 rankings.append((self.cfg.sentence_weight, self._top(best_sentence, allowed, best_sentence > -1.0)))
         if mode in ("bm25", "hybrid"):
+            if detect_language(question) != "nl":
+                searched = " ".join([searched, *self.translator.translate(searched)])
             lexical = self.lexical.scores(searched)
-            weight = 1.0 if detect_language(question) == "nl" else self.cfg.lexical_weight_other_language
-            rankings.append((weight, self._top(lexical, allowed, lexical > 0)))
+            rankings.append((1.0, self._top(lexical, allowed, lexical > 0)))
         if named:
             # The named letters' passages, in dense order (BM25 order in bm25 mode): a prior for
             # the letter, not a filter, since the answer may also stand in a letter not named.

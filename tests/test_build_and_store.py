@@ -11,6 +11,7 @@ import pytest
 
 from index import store
 from index.build import BuildError, build_index
+from index.vocabulary import corpus_words
 from tests.conftest import letter_path
 from ui.cli import main as rag
 
@@ -27,7 +28,14 @@ def corpus(tmp_path):
 
 def _snapshot(index_dir):
     idx = store.load_index(index_dir)
-    return [p.to_dict() for p in idx.passages], idx.vectors(), idx.sentences, np.concatenate(idx.sentence_vectors)
+    return (
+        [p.to_dict() for p in idx.passages],
+        idx.vectors(),
+        idx.sentences,
+        np.concatenate(idx.sentence_vectors),
+        idx.words,
+        idx.word_vectors,
+    )
 
 
 def test_build_writes_a_complete_index(corpus, config, embedder):
@@ -44,6 +52,11 @@ def test_build_writes_a_complete_index(corpus, config, embedder):
     # every passage's own vector finds it first
     row = len(idx.passages) // 2
     assert idx.search(idx.vectors()[row], 1)[0][0] == row
+    # the words of the passages, each with the vector the question side computes for it
+    assert idx.words == corpus_words(idx.passages) and report.words == len(idx.words)
+    assert "terugkeer" in idx.words
+    row = idx.words.index("terugkeer")
+    np.testing.assert_allclose(idx.word_vectors[row], embedder.encode_words(["terugkeer"])[0], atol=1e-5)
 
 
 def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(corpus, config, embedder, tmp_path):
@@ -52,7 +65,7 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
 
     shutil.copy(letter_path("000"), corpus)  # add one letter
     added = build_index([corpus], config, embedder=embedder)
-    assert 0 < added.embedded < added.passages + added.sentences
+    assert 0 < added.embedded < added.passages + added.sentences + added.words
 
     unchanged = build_index([corpus], config, embedder=embedder)
     assert unchanged.embedded == 0
@@ -62,14 +75,15 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
     changed.write_text(text[: text.rstrip().rfind("\n\n")], encoding="utf-8")
     (corpus / letter_path("004").name).unlink()  # and remove another
     incremental = build_index([corpus], config, embedder=embedder)
-    assert incremental.embedded < incremental.passages + incremental.sentences
+    assert incremental.embedded < incremental.passages + incremental.sentences + incremental.words
 
     fresh = config.__class__(index_dir=tmp_path / "fresh", model_cache=config.model_cache)
     build_index([corpus], fresh, embedder=embedder)
     a, b = _snapshot(config.index_dir), _snapshot(fresh.index_dir)
-    assert a[0] == b[0] and a[2] == b[2]
+    assert a[0] == b[0] and a[2] == b[2] and a[4] == b[4]
     np.testing.assert_allclose(a[1], b[1], atol=1e-5)
     np.testing.assert_allclose(a[3], b[3], atol=1e-5)
+    np.testing.assert_allclose(a[5], b[5], atol=1e-5)
 
 
 def test_failed_build_leaves_the_previous_index_intact(corpus, config, embedder, monkeypatch):
@@ -121,12 +135,28 @@ def test_missing_and_damaged_indexes_say_how_to_rebuild(corpus, config, embedder
     passages.write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
     with pytest.raises(store.IndexCorrupt, match="inconsistent.*Rebuild with: rag index"):
         store.load_index(config.index_dir)
+    np.save(active / "words.npy", np.zeros((3, embedder.dim), np.float32))
+    with pytest.raises(store.IndexCorrupt, match="3 word vectors.*Rebuild with: rag index"):
+        store.load_index(config.index_dir)
     (active / "vectors.faiss").write_bytes(b"not faiss")
     with pytest.raises(store.IndexCorrupt, match="damaged"):
         store.load_index(config.index_dir)
     (active / "manifest.json").write_text("{oops", encoding="utf-8")
     with pytest.raises(store.IndexCorrupt, match="manifest"):
         store.load_index(config.index_dir)
+
+
+def test_an_index_of_an_older_format_names_it_and_how_to_rebuild(corpus, config, embedder):
+    build_index([corpus], config, embedder=embedder)
+    manifest_file = store.load_index(config.index_dir).path / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest_file.write_text(json.dumps(manifest | {"format_version": 1}), encoding="utf-8")
+    with pytest.raises(store.IndexMismatch, match=r"format version 1; this program reads version 2.*rag index --index"):
+        store.load_index(config.index_dir)
+    # The next build starts afresh (its cache would have made it embed nothing) instead of failing.
+    report = build_index([corpus], config, embedder=embedder)
+    assert report.embedded > report.passages
+    assert store.load_index(config.index_dir).manifest.format_version == store.FORMAT_VERSION
 
 
 def test_cli_index_reports_bad_files_and_indexes_the_rest(corpus, config, rag_home, monkeypatch, capsys):

@@ -35,7 +35,7 @@ EXAMPLES = [
     "How many migrants returned voluntarily via REAN in 2023?",
     "Welke instrumenten noemt het regeerakkoord om migratiesamenwerking te stimuleren?",
 ]
-STAGES = {"letters": "Reading letters", "passages": "Embedding passages", "sentences": "Embedding sentences"}
+STAGES = {"letters": "Reading letters", "passages": "Embedding passages", "sentences": "Embedding sentences", "words": "Embedding words"}
 LETTER_NOT_FOUND = (
     '<div class="letter"><header><h3>This passage is no longer in the index.</h3>'
     '<button class="letter-close" type="button" aria-label="Close">×</button></header></div>'

@@ -36,7 +36,8 @@ def build_with_progress(paths: list[Path] | None, cfg: Config) -> BuildReport:
         console.print(f"[red]skipped[/red] {error}")
     dup = ", ".join(f"{a} = {c}" for a, c in report.duplicates.items()) or "none"
     console.print(
-        f"Indexed {report.letters} letters, {report.passages} passages, {report.sentences} sentences "
+        f"Indexed {report.letters} letters, {report.passages} passages, {report.sentences} sentences, "
+        f"{report.words} words "
         f"({report.embedded} texts embedded, {report.reused} reused) in {report.seconds:.1f} s; "
         f"duplicates: {dup}; index: {cfg.index_dir}"
     )
