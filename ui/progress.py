@@ -32,13 +32,14 @@ def build_with_progress(paths: list[Path] | None, cfg: Config) -> BuildReport:
             bar.update(tasks[stage], completed=done, total=total, rate=rate)
 
         report = build_index(paths, cfg, progress=progress)
+    # soft_wrap: rich would otherwise fold long lines at 80 columns, even inside a file name.
     for error in report.errors:
-        console.print(f"[red]skipped[/red] {error}")
+        console.print(f"[red]skipped[/red] {error}", soft_wrap=True)
     dup = ", ".join(f"{a} = {c}" for a, c in report.duplicates.items()) or "none"
     console.print(
         f"Indexed {report.letters} letters, {report.passages} passages, {report.sentences} sentences, "
-        f"{report.words} words "
-        f"({report.embedded} texts embedded, {report.reused} reused) in {report.seconds:.1f} s; "
-        f"duplicates: {dup}; index: {cfg.index_dir}"
+        f"{report.words} words ({report.embedded} texts embedded, {report.reused} reused) in "
+        f"{report.seconds:.1f} s; duplicates: {dup}; index: {cfg.index_dir}",
+        soft_wrap=True,
     )
     return report
