@@ -39,7 +39,7 @@ class WordTranslator:
         # Compared in torch, not numpy: a numpy product this size wakes OpenBLAS's own threads, which
         # then spin and take the two cores from the model's next forward pass (Dutch questions
         # asked after English ones measured 22 → 31 ms to retrieve).
-        self._matrix = torch.from_numpy(np.ascontiguousarray(vectors[keep], dtype=np.float32).reshape(len(keep), -1))
+        self._matrix = torch.from_numpy(np.ascontiguousarray(vectors[keep], dtype=np.float32).reshape(len(keep), embedder.dim))
         self.embedder = embedder
         self.threshold = threshold
         self.per_word = per_word

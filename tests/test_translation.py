@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 
 from index.models import Passage
 from index.vocabulary import corpus_words
+from rag.translation import WordTranslator
 
 # From letter 003 (the BZ migration report, 2023), the Prospects section.
 PROSPECTS = (
@@ -34,6 +36,11 @@ def test_content_words_leave_out_stopwords_acronyms_and_numbers(assistant):
 @pytest.mark.parametrize(("english", "dutch"), [("children", "kinderen"), ("parents", "ouders"), ("pandemic", "pandemie")])
 def test_english_words_find_their_dutch_counterparts_in_the_letters(assistant, english, dutch):
     assert assistant.retriever.translator.translate(english) == [dutch]
+
+
+def test_a_corpus_without_words_translates_nothing(embedder):
+    translator = WordTranslator([], np.zeros((0, embedder.dim), np.float32), embedder, threshold=0.9, per_word=1)
+    assert translator.translate("How many children arrived?") == []
 
 
 def test_translation_brings_the_passage_an_english_question_asks_about_to_the_top(assistant):
