@@ -126,14 +126,22 @@ def _addressee(lines: list[str], i: int) -> str:
 
 
 _PRESENTS = re.compile(r"^Voor u ligt (?:de|het) (.+)$", re.S)
+# How a letter states its subject in its own words: "In deze brief informeer ik u over de X",
+# "Met deze brief hebben wij inzicht gegeven in de X, conform ...".
+_DESCRIBES = re.compile(
+    r"\b(?:Met|Middels|In) deze brief\b[^.]*?\b(?:inzicht (?:gegeven|geven) in|informeer(?:t|en)? (?:ik|wij|we) "
+    r"(?:u|uw Kamer) over|ga(?:an)? (?:ik|wij|we) in op) (?:de|het) ([^,.;:]+)"
+)
 
 
 def fallback_title(text: str, blocks: list[Block]) -> str | None:
-    """A title for a document without "Onderwerp": its opening heading, else its first sentence.
+    """A title for a document without "Onderwerp": its opening heading, else what it says it is
+    about, else its first sentence.
 
     An opening heading that only names a section ("Inleiding") is passed over; a report's
-    "Voor u ligt de …" opening is reduced to what it presents; the sentence is shortened at a
-    word boundary to about 120 characters.
+    "Voor u ligt de …" opening is reduced to what it presents; a letter's "In deze brief informeer
+    ik u over de …" to its subject; the sentence is shortened at a word boundary to about 120
+    characters.
     """
     if not blocks:
         return None
@@ -145,8 +153,8 @@ def fallback_title(text: str, blocks: list[Block]) -> str | None:
         return text[first.start : first.end]
     start, end = sentence_spans(text, paragraph.start, paragraph.end)[0]
     sentence = text[start:end]
-    presented = _PRESENTS.match(sentence)  # "Voor u ligt de eerste editie van X." → "Eerste editie van X"
-    if presented:
+    presented = _PRESENTS.match(sentence) or _DESCRIBES.search(" ".join(text.split()))
+    if presented:  # "Voor u ligt de eerste editie van X." → "Eerste editie van X"
         sentence = presented.group(1)[0].upper() + presented.group(1)[1:].rstrip(".")
     if len(sentence) <= _TITLE_CHARS:
         return sentence

@@ -78,9 +78,11 @@ def test_fallback_titles():
     kamerstuk = load_letter(letter_path("000"))
     assert kamerstuk.title.startswith("In reactie op de motie van het lid Becker c.s. verstrekken wij uw Kamer")
     assert kamerstuk.title.endswith(" …") and len(kamerstuk.title) <= 122
+    # No letterhead and no opening heading: its closing "Met deze brief hebben wij inzicht gegeven in
+    # de internationale beleidsagenda van ..., conform de toezegging ..." names its subject.
     assert (
         load_letter(letter_path("002")).title
-        == "Dit kabinet wil irreguliere migratie naar Nederland en Europa terugdringen."
+        == "Internationale beleidsagenda van de interdepartementale taskforce voor internationale migratie"
     )
     report = load_letter(letter_path("003"))  # opens with the heading "Inleiding": a section name, passed over
     assert report.title == "Eerste editie van de migratierapportage van het ministerie van Buitenlandse Zaken"
