@@ -190,8 +190,6 @@ class _SectionPacker:
         self.chunks.append((self.units, self.carried))
 
 
-
-
 def chunk_letter(letter: Letter, cfg: ChunkConfig, fits: Fits | None = None) -> list[Passage]:
     """The passages of ``letter``: its letterhead facts, body passages in text order, then its footnotes.
 

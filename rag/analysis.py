@@ -18,7 +18,7 @@ from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 # One token: a number with internal separators (2.134 / 3,5 / 2016-2018 stays two numbers),
 # or a word (letters, digits and inner hyphens/apostrophes: EU-Turkije, regio's).
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w'’-]*\w)?", re.UNICODE)
-_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,}$")
+ACRONYM = re.compile(r"^[A-Z][A-Z0-9]+$")  # FRIT, REAN, UNHCR: names, kept whole
 _MAGNITUDES = {
     "mln": "miljoen",
     "miljoen": "miljoen",
@@ -53,7 +53,7 @@ def analyze(text: str) -> list[str]:
             following = raw[i + 1].lower().rstrip(".") if i + 1 < len(raw) else ""
             if following in _MAGNITUDES:
                 terms.append(f"{tok}_{_MAGNITUDES[following]}")
-        elif _ACRONYM.match(tok):
+        elif ACRONYM.match(tok):
             terms.append(tok.lower())  # not stemmed: FRIT must not match "frits"
         else:
             low = tok.lower()

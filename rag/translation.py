@@ -11,17 +11,14 @@ number of words per question word were chosen by measurement (``rag eval``; see 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from index.embedding import Embedder
 from index.vocabulary import WORD
-from rag.analysis import analyze
+from rag.analysis import ACRONYM, analyze
 from rag.language import ENGLISH_WORDS
 
-_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]+$")  # names: the same in every language, BM25 already matches them
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | ENGLISH_WORDS
 
 
@@ -49,7 +46,8 @@ class WordTranslator:
         seen: dict[str, None] = {}
         for match in WORD.finditer(question):
             word = match.group()
-            if not _ACRONYM.match(word) and word.lower() not in _STOPWORDS and len(word) > 2:
+            # An acronym is a name, the same in every language: BM25 already matches it.
+            if not ACRONYM.match(word) and word.lower() not in _STOPWORDS and len(word) > 2:
                 seen.setdefault(word.lower())
         return list(seen)
 
