@@ -47,7 +47,8 @@ import numpy as np
 from eval.dataset import Evidence
 from eval.matching import contains, normalize
 from rag.analysis import fold, numbers
-from rag.support import cited_numbers, is_supported, split_sentences, strip_markers
+from rag.citations import cited_numbers, strip_markers
+from rag.support import is_supported, split_sentences
 
 K = 10  # depth of every ranked metric
 HIT_DEPTHS = (1, 3, 5, 10)

@@ -9,8 +9,8 @@ Being lexical, it cannot tell a different claim assembled from the passage's own
 undervalues translations: an English answer shares few terms with a Dutch letter beyond numbers
 and names, so English sentences mostly score below the threshold.
 
-Answer text carries ``[n]`` citation markers; they are kept with their sentence when splitting
-and ignored when scoring.
+Answer text carries citation markers (``[1]``, ``[1, 2]``; :mod:`rag.citations`); they are kept
+with their sentence when splitting and ignored when scoring.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ import re
 
 from index.sentences import sentence_spans
 from rag.analysis import analyze, numbers
+from rag.citations import MARKER, cited_numbers, strip_markers  # noqa: F401 (cited_numbers: rag.llm, until it imports rag.citations)
+
+CITATION_MARKER = MARKER  # rag.llm's name, until it imports rag.citations
 
 #: Default share of a sentence's content terms that must occur in the passage. A copied sentence
 #: scores 1.0 and paraphrases of the letters' sentences keep most terms (0.75–1.0 on the fragments
@@ -27,22 +30,9 @@ from rag.analysis import analyze, numbers
 #: because an LLM's paraphrases vary more than the calibration set.
 SUPPORT_THRESHOLD = 0.6
 
-#: One citation marker, ``[1]`` or ``[1, 2]`` (``[1][2]`` is two); group 1 holds the numbers.
-CITATION_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # Markers right after sentence-final punctuation ("... gastgemeenschappen. [1] Volgens ...") end
 # that sentence; the general splitter would not split there because "[" is no capital.
-_MARKERS_AFTER_END = re.compile(rf"[.!?][\"'”’»)]*(?:[ \t]*{CITATION_MARKER.pattern})+")
-
-
-def strip_markers(text: str) -> str:
-    """``text`` without its ``[n]`` markers."""
-    return CITATION_MARKER.sub(" ", text)
-
-
-def cited_numbers(text: str) -> list[int]:
-    """The passage numbers the markers in ``text`` cite, in order of first appearance."""
-    cited = (int(n) for m in CITATION_MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1)))
-    return list(dict.fromkeys(cited))
+_MARKERS_AFTER_END = re.compile(rf"[.!?][\"'”’»)]*(?:[ \t]*{MARKER.pattern})+")
 
 
 def _one_separator(number: str) -> str:
