@@ -7,32 +7,31 @@
 
 The prompts live in :mod:`rag.prompts` with every other text sent to a model. The endpoint is
 :class:`index.config.LLMConfig` (``RAG_LLM_BASE_URL``, ``RAG_LLM_MODEL``, key in
-``RAG_LLM_API_KEY``). A reply that is not the JSON asked for leaves that score ``None`` for the
-item; an unreachable endpoint or an HTTP error stops the run with :class:`JudgeError`.
+``RAG_LLM_API_KEY``), reached through the client the LLM composer uses
+(:mod:`rag.openai_client`). A reply that is not the JSON asked for leaves that score ``None`` for
+the item; an endpoint that cannot be used (unreachable, timeout, HTTP error, a reply that is no
+chat completion) stops the run with :class:`JudgeError`, the client's one error class.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-
-import httpx
 
 from eval.metrics import answer_claims
 from index.config import LLMConfig
+from rag.openai_client import ChatClient, EndpointError, available
 from rag.prompts import judge_faithfulness_messages, judge_relevancy_messages
 from rag.types import Answer
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.S)  # models sometimes wrap JSON in prose or ``` fences
 
 
-class JudgeError(RuntimeError):
-    """The judge endpoint could not be used."""
+#: The judge endpoint could not be used (the shared client's error, under the name ``rag eval`` catches).
+JudgeError = EndpointError
 
-
-def judge_available(cfg: LLMConfig) -> bool:
-    return bool(cfg.base_url and cfg.model)
+#: Whether a judge endpoint and model are configured.
+judge_available = available
 
 
 def _reply_json(content: str) -> dict | None:
@@ -50,29 +49,11 @@ class Judge:
     """Grades answers with the configured chat-completions endpoint."""
 
     def __init__(self, cfg: LLMConfig):
-        if not judge_available(cfg):
-            raise JudgeError("no judge endpoint: set RAG_LLM_BASE_URL and RAG_LLM_MODEL")
+        self._client = ChatClient(cfg)  # raises JudgeError when no endpoint is configured
         self.model = cfg.model
-        key = os.environ.get(cfg.api_key_env)
-        self._client = httpx.Client(
-            base_url=cfg.base_url.rstrip("/"),
-            timeout=cfg.timeout_s,
-            headers={"Authorization": f"Bearer {key}"} if key else {},
-        )
 
     def _chat(self, messages: list[dict]) -> dict | None:
-        body = {"model": self.model, "messages": messages, "temperature": 0}
-        try:
-            response = self._client.post("/chat/completions", json=body)
-            response.raise_for_status()
-            content = response.json()["choices"][0]["message"]["content"]
-        except httpx.HTTPStatusError as exc:
-            raise JudgeError(f"judge endpoint {exc.request.url} answered HTTP {exc.response.status_code}") from exc
-        except httpx.HTTPError as exc:
-            raise JudgeError(f"judge endpoint {self._client.base_url} unreachable ({exc.__class__.__name__}: {exc})") from exc
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise JudgeError(f"judge endpoint {self._client.base_url} does not speak the chat-completions protocol ({exc})") from exc
-        return _reply_json(content)
+        return _reply_json(self._client.complete(messages, temperature=0))
 
     def faithfulness(self, answer: Answer) -> float | None:
         claims = [c.text for c in answer_claims(answer.text)]

@@ -19,9 +19,7 @@ import re
 
 from index.sentences import sentence_spans
 from rag.analysis import analyze, numbers
-from rag.citations import MARKER, cited_numbers, strip_markers  # noqa: F401 (cited_numbers: rag.llm, until it imports rag.citations)
-
-CITATION_MARKER = MARKER  # rag.llm's name, until it imports rag.citations
+from rag.citations import MARKER, strip_markers
 
 #: Default share of a sentence's content terms that must occur in the passage. A copied sentence
 #: scores 1.0 and paraphrases of the letters' sentences keep most terms (0.75–1.0 on the fragments

@@ -38,6 +38,14 @@ class FakeModel(BaseHTTPRequestHandler):
             self.send_response(self.server.status)
             self.end_headers()
             return
+        if self.server.html:
+            data = b"<html>502 Bad Gateway</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         system, user = body["messages"][0]["content"], body["messages"][1]["content"]
         if self.server.garbage:
             content = "I think they are mostly fine."
@@ -62,7 +70,7 @@ class FakeModel(BaseHTTPRequestHandler):
 @pytest.fixture()
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeModel)
-    httpd.requests, httpd.status, httpd.garbage = [], 200, False
+    httpd.requests, httpd.status, httpd.garbage, httpd.html = [], 200, False, False
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd
@@ -115,15 +123,26 @@ def test_a_reply_that_is_not_the_json_asked_for_gives_no_score(server):
 
 
 def test_http_errors_and_unreachable_endpoints_stop_with_a_clear_error(server):
+    url = _config(server).base_url
     server.status = 500
-    with pytest.raises(JudgeError, match="HTTP 500"):
+    with pytest.raises(JudgeError, match="HTTP 500") as raised:
         Judge(_config(server)).answer_relevancy("q", _answer(f"{FRIT} [1]", [FRIT]))
+    assert url in str(raised.value) and raised.value.kind == "error" and raised.value.status == 500
     port = server.server_address[1]
     server.shutdown()
     server.server_close()
-    unreachable = LLMConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=2)
-    with pytest.raises(JudgeError, match="unreachable"):
+    unreachable = LLMConfig(base_url=url, model="m", timeout_s=2)
+    with pytest.raises(JudgeError, match="unreachable") as raised:
         Judge(unreachable).answer_relevancy("q", _answer(f"{FRIT} [1]", [FRIT]))
+    assert str(raised.value) == f"LLM endpoint {url} unreachable (connection refused)"
+    assert len(server.requests) == 1  # no retries
+
+
+def test_a_reply_that_is_no_chat_completion_stops_with_a_clear_error(server):
+    server.html = True
+    with pytest.raises(JudgeError, match="not a chat completion") as raised:
+        Judge(_config(server)).answer_relevancy("q", _answer(f"{FRIT} [1]", [FRIT]))
+    assert raised.value.kind == "malformed" and _config(server).base_url in str(raised.value)
 
 
 def test_without_an_endpoint_there_is_no_judge():

@@ -47,13 +47,14 @@ class ChatServer:
 
     def __init__(self):
         self.replies: list[tuple] = []  # consumed one per request
-        self.requests: list[dict] = []  # {"path", "headers", "body"}
+        self.requests: list[dict] = []  # {"path", "headers" (names lower-cased), "body"}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                headers = {name.lower(): value for name, value in self.headers.items()}  # names are case-insensitive
+                server.requests.append({"path": self.path, "headers": headers, "body": body})
                 kind, *args = server.replies.pop(0)
                 try:
                     getattr(self, f"reply_{kind}")(*args)
@@ -226,15 +227,15 @@ def test_an_english_question_gets_english_rules(server, sources):
 
 def test_the_api_key_comes_from_the_environment_only(server, sources, monkeypatch):
     ask(server, sources, ("stream", [ILLEGAL + " [2]"]))
-    assert "Authorization" not in server.requests[0]["headers"]
+    assert "authorization" not in server.requests[0]["headers"]
 
     monkeypatch.setenv("RAG_LLM_API_KEY", KEY)
     ask(server, sources, ("stream", [ILLEGAL + " [2]"]))
-    assert server.requests[1]["headers"]["Authorization"] == f"Bearer {KEY}"
+    assert server.requests[1]["headers"]["authorization"] == f"Bearer {KEY}"
 
     monkeypatch.setenv("OTHER_KEY", "sk-other")
     ask(server, sources, ("stream", [ILLEGAL + " [2]"]), api_key_env="OTHER_KEY")
-    assert server.requests[2]["headers"]["Authorization"] == "Bearer sk-other"
+    assert server.requests[2]["headers"]["authorization"] == "Bearer sk-other"
 
 
 # --- streaming and citations -------------------------------------------------------------------
