@@ -127,7 +127,7 @@ def build_index(
         reasons = "; ".join(str(e) for e in errors) or "no supported files"
         raise BuildError(f"no letter could be read ({reasons}); the existing index was not changed")
     files = {str(Path(letter.source).resolve()): letter.content_hash for letter in letters}
-    letters = merge_duplicates(letters)
+    letters = merge_duplicates(letters) if cfg.merge_duplicates else sorted(letters, key=lambda letter: letter.id)
     duplicates = {alias: letter.id for letter in letters for alias in letter.aliases}
 
     embedder = embedder or Embedder(cfg.model, cfg.model_cache)

@@ -116,6 +116,8 @@ class Config:
     index_dir: Path = field(default_factory=lambda: rag_home() / "index")
     model_cache: Path = field(default_factory=lambda: rag_home() / "models")
     feedback_file: Path = field(default_factory=lambda: rag_home() / "feedback.jsonl")
+    # Merge files that hold the same letter (index/dedup.py); off keeps every file as its own letter.
+    merge_duplicates: bool = True
     chunk: ChunkConfig = field(default_factory=ChunkConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from index.cleaning import clean_document
@@ -75,4 +77,18 @@ def load_letters(
             errors.append(exc)
         if on_letter:
             on_letter(done, len(files))
-    return letters, errors
+    return _unique_ids(letters), errors
+
+
+def _unique_ids(letters: list[Letter]) -> list[Letter]:
+    """``letters`` with unique ids: files of one name in different folders must not overwrite each other.
+
+    The first file of a name (in path order) keeps the plain stem; the others get a suffix from their path.
+    """
+    seen: set[str] = set()
+    renamed: dict[str, str] = {}
+    for letter in sorted(letters, key=lambda letter: letter.source):
+        if letter.id in seen:
+            renamed[letter.source] = f"{letter.id}~{hashlib.sha256(letter.source.encode('utf-8')).hexdigest()[:8]}"
+        seen.add(letter.id)
+    return [replace(letter, id=renamed[letter.source]) if letter.source in renamed else letter for letter in letters]

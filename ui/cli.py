@@ -28,6 +28,7 @@ def cmd_index(args) -> int:
     from ui.progress import build_with_progress
 
     cfg = _config(args)
+    cfg.merge_duplicates = not args.no_dedup
     paths = [Path(p) for p in args.paths] or None
     if args.add:
         paths = indexed_sources(cfg) + (paths or [])
@@ -41,6 +42,7 @@ def cmd_passages(args) -> int:
 
     cfg = _config(args)
     idx = load_index(cfg.index_dir)
+    shown_letter = None
     for p in idx.passages:
         letter = idx.letters.get(p.letter)
         if args.letter and args.letter not in (p.letter, *(letter.aliases if letter else [])):
@@ -53,11 +55,17 @@ def cmd_passages(args) -> int:
             "page": p.page,
             "heading": p.heading,
             "kind": p.kind,
+            "source": letter.source if letter else None,
+            "merged_from": letter.aliases if letter else [],
             "text": p.text,
         }
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
+            if p.letter != shown_letter:
+                merged = f" (merged: {', '.join(letter.aliases)})" if letter and letter.aliases else ""
+                print(f"== {p.letter}: {row['source']}{merged}")
+                shown_letter = p.letter
             where = f"p. {p.page}" if p.page else "-"
             print(f"{p.id}  [{where}] {p.heading or ''}\n    {p.text[:160]}{'…' if len(p.text) > 160 else ''}")
     return 0
@@ -152,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="letter files or folders (.txt, .pdf, .html, .xml)")
     p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
     p.add_argument("--add", action="store_true", help="add PATHS to the letters already indexed")
+    p.add_argument("--no-dedup", action="store_true", help="keep every file as its own letter, even exact copies")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("passages", help="list the indexed passages")

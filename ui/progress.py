@@ -35,11 +35,13 @@ def build_with_progress(paths: list[Path] | None, cfg: Config) -> BuildReport:
     # soft_wrap: rich would otherwise fold long lines at 80 columns, even inside a file name.
     for error in report.errors:
         console.print(f"[red]skipped[/red] {error}", soft_wrap=True)
-    dup = ", ".join(f"{a} = {c}" for a, c in report.duplicates.items()) or "none"
+    # Every merge is named: a merged file's text is only searchable through the letter it joined.
+    for alias, canonical in sorted(report.duplicates.items()):
+        console.print(f"merged {alias} into {canonical} (same letter)", soft_wrap=True, markup=False)
     console.print(
         f"Indexed {report.letters} letters, {report.passages} passages, {report.sentences} sentences, "
         f"{report.words} words ({report.embedded} texts embedded, {report.reused} reused) in "
-        f"{report.seconds:.1f} s; duplicates: {dup}; index: {cfg.index_dir}",
+        f"{report.seconds:.1f} s; {len(report.duplicates)} file(s) merged as duplicates; index: {cfg.index_dir}",
         soft_wrap=True,
     )
     return report
