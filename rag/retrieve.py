@@ -19,6 +19,7 @@ import numpy as np
 from index.config import RetrievalConfig
 from index.embedding import Embedder
 from index.store import IndexStore
+from index.text_overlap import containment
 from rag import references
 from rag.analysis import analyze
 from rag.language import detect_language
@@ -178,4 +179,4 @@ class Retriever:
         ta, tb = self._terms[a], self._terms[b]
         if not ta or not tb:
             return self.store.passages[a].text == self.store.passages[b].text
-        return len(ta & tb) / min(len(ta), len(tb)) >= self.cfg.near_duplicate
+        return containment(ta, tb) >= self.cfg.near_duplicate
