@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 from index.config import AnswerConfig
 from index.store import IndexStore
+from index.text_overlap import containment
 from rag import abstain, references
 from rag.analysis import analyze, numbers
+from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
-from rag.types import Citation, Composition, OnText, Source
+from rag.types import Composition, OnText, Source
 
 LEXICAL_WEIGHT = 0.35  # weight of question-term coverage next to the sentence cosine
 RANK_WEIGHT = 0.02  # a small prior for sentences of higher-ranked passages
@@ -262,22 +264,17 @@ class ExtractiveComposer:
         return extra
 
     def _render(self, picked: list[ScoredSentence], language: str, on_text: OnText | None) -> Composition:
-        citations: dict[str, Citation] = {}
+        citations = CitationBuilder()
         parts: list[str] = []
         for s in picked:
-            p = s.source.passage
-            citation = citations.get(p.id)
-            if citation is None:
-                citation = citations[p.id] = Citation(n=len(citations) + 1, source=s.source)
-            citation.sentences.append(s.text)
-            if p.kind == "body":
-                citation.spans.append((p.start + s.start, p.start + s.end))
+            citation = citations.cite(s.source)
+            citations.add_sentence(citation, s.start, s.end)
             quoted = f"“{s.text}”" if language == "en" else s.text
-            part = f"{quoted} [{citation.n}]"
+            part = f"{quoted} {format_marker([citation.n])}"
             parts.append(part)
             if on_text:
                 on_text((LEAD_IN[language] if len(parts) == 1 else " ") + part)
-        return Composition(text=LEAD_IN[language] + " ".join(parts), citations=list(citations.values()), abstained=False)
+        return Composition(text=LEAD_IN[language] + " ".join(parts), citations=citations.citations, abstained=False)
 
 
 def _same(a: ScoredSentence, b: ScoredSentence) -> bool:
@@ -285,5 +282,4 @@ def _same(a: ScoredSentence, b: ScoredSentence) -> bool:
 
 
 def _similar(a: str, b: str) -> bool:
-    ta, tb = set(analyze(a)), set(analyze(b))
-    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
+    return containment(set(analyze(a)), set(analyze(b))) > 0.8  # 0 when either has no terms

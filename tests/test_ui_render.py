@@ -132,6 +132,21 @@ def test_citation_markers_become_links_to_their_source_cards():
     assert {attrs.get("id") for tag, attrs in Tags(cards).tags if tag == "article"} == {"src-3-1", "src-3-2"}
 
 
+def test_a_marker_citing_several_passages_links_each_of_them():
+    """The LLM composer writes ``[1, 2]`` for a sentence two passages back (rag.citations)."""
+    letter, sentence = rean_letter()
+    at = letter.text.index(sentence)
+    first = citation_for(letter, at, at + len(sentence), sentence, n=1)
+    second = citation_for(letter, at, at + len(sentence), sentence, n=2)
+    markup = answer_html(make_answer("Beide [1, 2]. Deels [2, 7]. Niets [7, 8].", [first, second]), turn=0)
+
+    links = [attrs["href"] for tag, attrs in Tags(markup).tags if tag == "a"]
+    assert links == ["#src-0-1", "#src-0-2", "#src-0-2"]
+    assert '>[1]</a><a class="cite" href="#src-0-2"' in markup  # one link per number, side by side
+    assert "</a>[7]." in markup and "Niets [7, 8]." in markup  # numbers without a citation stay text
+    assert_only_own_markup(markup)
+
+
 def test_abstention_is_a_distinct_box_offering_the_closest_passages():
     letter, _ = rean_letter()
     closest = [citation_for(letter, i * 500, i * 500 + 400, letter.text[i * 500 : i * 500 + 50], n=i + 1).source for i in range(4)]

@@ -1,21 +1,21 @@
-"""HTML for the chat window: answers with clickable ``[n]`` markers, source cards, the letter view.
+"""HTML for the chat window: answers with clickable citation markers, source cards, the letter view.
 
 Everything that comes from a letter or a user passes through :func:`html.escape` before it is
 placed in markup; the only tags in the output are the ones written here. Element ids tie the
-pieces together: marker ``[n]`` of turn ``t`` links to source card ``src-t-n`` (``src-t-cR`` for
-the R-th closest passage of an abstained answer), which the page script scrolls to and highlights.
+pieces together: number ``n`` of a marker (``[n]``, or one of ``[1, 2]``; :mod:`rag.citations`) in
+turn ``t`` links to source card ``src-t-n`` (``src-t-cR`` for the R-th closest passage of an
+abstained answer), which the page script scrolls to and highlights.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from html import escape
 
 from index.models import Letter, Passage
+from rag.citations import format_marker, link_markers
 from rag.types import Answer, Citation, Source
 
-_MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 280  # of a closest passage, quoted inside the abstention box
 
 LABELS = {
@@ -99,15 +99,15 @@ def question_html(question: str) -> str:
 
 
 def _link_markers(escaped: str, turn: int, titles: dict[int, str]) -> str:
-    """Turn ``[n]`` into links to source card n; markers that cite nothing stay text."""
+    """Turn each cited number of a marker into a link ``[n]`` to source card n (``[1, 2]`` becomes
+    two links); numbers that cite nothing stay text."""
 
-    def link(m: re.Match) -> str:
-        n = int(m.group(1))
+    def anchor(n: int) -> str | None:
         if n not in titles:
-            return m.group(0)
-        return f'<a class="cite" href="#{card_id(turn, n)}" title="{_e(titles[n])}">[{n}]</a>'
+            return None
+        return f'<a class="cite" href="#{card_id(turn, n)}" title="{_e(titles[n])}">{format_marker([n])}</a>'
 
-    return _MARKER.sub(link, escaped)
+    return link_markers(escaped, anchor)
 
 
 def streaming_html(partial: str) -> str:
@@ -162,7 +162,7 @@ def _card(dom_id: str, badge: str, source: Source, spans: list[tuple[int, int]])
 def sources_html(answer: Answer, turn: int) -> str:
     """Source cards of one answer: its citations, or the closest passages when it abstained."""
     if answer.citations:
-        return "".join(_card(card_id(turn, c.n), f"[{c.n}]", c.source, support_spans(c)) for c in answer.citations)
+        return "".join(_card(card_id(turn, c.n), format_marker([c.n]), c.source, support_spans(c)) for c in answer.citations)
     if answer.abstained:
         return "".join(_card(card_id(turn, f"c{s.rank}"), f"≈{s.rank}", s, []) for s in answer.passages[:3])
     return '<p class="empty">No sources.</p>'
