@@ -22,7 +22,9 @@ footers, "[12]") and footnotes at page bottoms. The steps, in order:
    digits only count when a note with that number exists or they continue the numbering.
 5. **Repairs.** In the first lines of a page where the side column was interleaved, a word it
    split ("i ntensivering", "d an", "Daaro m") is mended when the joined word occurs elsewhere
-   in the letter or the fragment does not. OCR slips: "é" for "ë" after i/e ("Syrié"), "®"/"™"
+   in the letter or the fragment does not. A word glued to a function word ("Staatvan migratie")
+   is split where the letter itself writes the two apart beside the same word (see
+   :func:`unglue_words`). OCR slips: "é" for "ë" after i/e ("Syrié"), "®"/"™"
    for note markers, "«"/"+" for bullets (→ "•").
 6. **Lines to paragraphs.** Hyphenated line ends are joined (see :func:`join_lines`); lines join
    into paragraphs unless a sentence ends on a line that the next word would still have fitted
@@ -145,8 +147,9 @@ def clean_document(raw: RawDocument, meta: LetterMetadata) -> CleanText:
         bodies.append(body)
         notes.extend(_parse_notes(note_lines, segment.number, notes))
     words = word_counts("\n".join(line for body in bodies for line in body))
-    body_lines = _body_lines(segments, bodies, words)
-    footnotes = [Footnote(n.number, _join_note(n.lines, words), None, n.page) for n in notes]
+    phrases = Phrases("\n".join([line for body in bodies for line in body] + [line for n in notes for line in n.lines]))
+    body_lines = _body_lines(segments, bodies, words, phrases)
+    footnotes = [Footnote(n.number, unglue_words(_join_note(n.lines, words), phrases), None, n.page) for n in notes]
     # An extraction that puts note numbers on their own line does the same with the markers.
     _link_markers(body_lines, footnotes, marker_lines=any(n.own_line for n in notes))
     return _assemble(body_lines, footnotes, words, has_pages=len(segments) > 1 or raw.path.suffix.lower() == ".pdf")
@@ -407,8 +410,8 @@ def _join_note(lines: list[str], words: Counter) -> str:
 # --- body lines and markers --------------------------------------------------------------------
 
 
-def _body_lines(segments: list[_Segment], bodies: list[list[str]], words: Counter) -> list[_Line]:
-    """Running-text lines with marker lines, split words and OCR slips repaired."""
+def _body_lines(segments: list[_Segment], bodies: list[list[str]], words: Counter, phrases: "Phrases") -> list[_Line]:
+    """Running-text lines with marker lines, split words, glued words and OCR slips repaired."""
     out: list[_Line] = []
     for index, (segment, body) in enumerate(zip(segments, bodies, strict=True)):
         top = next((i for i, line in enumerate(body) if line.strip()), 0)
@@ -427,7 +430,7 @@ def _body_lines(segments: list[_Segment], bodies: list[list[str]], words: Counte
             if segment.side_column and seen < 3 and not _NUMBER_LINE.match(text):
                 text = _repair_split_word(text, words)
             seen += 1
-            text = _tidy(text)
+            text = unglue_words(_tidy(text), phrases)
             out.append(_Line(text, segment.number, index))
     return out
 
@@ -448,6 +451,46 @@ def _repair_split_word(text: str, words: Counter) -> str:
     if lone in ("u", "a", "o") or not (words[joined] >= 1 or words[fragment.lower()] <= 1):
         return text
     return first + second + text[match.end() :]
+
+
+class Phrases:
+    """How often each word, and each run of three words, occurs in a text (lower case)."""
+
+    def __init__(self, text: str):
+        tokens = [t.lower() for t in _WORD.findall(text)]
+        self.words = Counter(tokens)
+        self.trigrams = Counter(zip(tokens, tokens[1:], tokens[2:]))
+
+
+def unglue_words(text: str, phrases: Phrases) -> str:
+    """Split a word that the extraction glued to a short function word: "Staatvan migratie".
+
+    PDF extraction sometimes loses the space between two words. A word is split in two when the
+    letter itself shows the split: the word occurs only this once, one of its two parts is a
+    function word ("van", "de", "en", … of ``_CONNECTORS``) and the other has at least three
+    letters, and elsewhere the letter writes the two parts apart next to the same neighbouring
+    word ("de Staat van Migratie" mends "Staatvan migratie"). Real compounds ("daarvan",
+    "erop") are written as one word throughout, so the letter never offers the split.
+    """
+    tokens = list(_WORD.finditer(text))
+    cuts: list[int] = []
+    for k, token in enumerate(tokens):
+        word = token.group().lower()
+        if len(word) < 5 or phrases.words[word] != 1:
+            continue
+        before = tokens[k - 1].group().lower() if k else None
+        after = tokens[k + 1].group().lower() if k + 1 < len(tokens) else None
+        for cut in range(2, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            other = left if right in _CONNECTORS else right if left in _CONNECTORS else None
+            if other is None or len(other) < 3:
+                continue
+            if phrases.trigrams[(left, right, after)] or phrases.trigrams[(before, left, right)]:
+                cuts.append(token.start() + cut)
+                break
+    for at in reversed(cuts):
+        text = text[:at] + " " + text[at:]
+    return text
 
 
 def _tidy(text: str) -> str:

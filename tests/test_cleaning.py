@@ -264,6 +264,50 @@ def test_ocr_slips_in_the_report():
     assert "Syrié" not in text and "«" not in text
 
 
+# --- words the extraction glued together -------------------------------------------------------
+
+# index/corpus/003_*.txt, page 1: the running text names the report, its footnote lost a space.
+STAAT_VAN_MIGRATIE = """Voor een gedetailleerd overzicht van cijfermatige en beleidsmatige ontwikkelingen op het terrein van migratie (nationaal
+en internationaal) wordt verwezen naar de Staat van Migratie.? Voor een overzicht van de gehele inzet op ontwikkelings-
+hulp wordt verwezen naar de jaarlijkse resultaten rapportage.*
+
+' Kamerstuk 36 g10V, nr 49
+
+2 Hoofdlijnenakkoord ‘Hoop, Lef en Trots’ | Regering | Rijksoverheid.nl
+3 Staatvan migratie 2024
+"""
+
+
+def test_a_word_glued_to_van_is_split_where_the_letter_writes_it_apart():
+    cleaned = clean(STAAT_VAN_MIGRATIE)
+    notes = [note.text for note in cleaned.footnotes]
+    assert "Staat van migratie 2024" in notes, notes
+    assert "Staatvan" not in cleaned.text + " ".join(notes)
+
+
+def test_the_report_cites_the_staat_van_migratie_with_its_spaces():
+    item = letter("003")
+    assert "Staat van migratie 2024" in [note.text for note in item.footnotes]
+    assert "Staatvan" not in item.text + " ".join(note.text for note in item.footnotes)
+
+
+@pytest.mark.parametrize(
+    "text, glued",
+    [
+        # the letter never writes the parts apart: compounds stay whole
+        ("Het kabinet zet in op migratiesamenwerking. Daarvan is de Staatvan migratie een voorbeeld.", "Staatvan"),
+        # the parts stand apart elsewhere, but not next to the same word
+        ("De Staat van Nederland besluit. Zie ook Staatvan migratie 2024.", "Staatvan"),
+        # a two-letter part ("er" + "op") is too short to go on
+        ("Het beleid is er op gericht. De inzet is erop gericht.", "erop"),
+        # the word occurs twice as one: it is how the letter spells it
+        ("Het is daar van belang. Daarvan is sprake, en daarvan blijkt ook.", "daarvan"),
+    ],
+)
+def test_words_are_only_split_on_the_letters_own_evidence(text, glued):
+    assert glued in clean(text).text
+
+
 # --- footnotes ---------------------------------------------------------------------------------
 
 
