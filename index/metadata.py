@@ -4,7 +4,9 @@ Ministry letters carry a letterhead with labelled values ("Datum 10 juli 2020", 
 the number on the next line, "Onderwerp ..."); official Kamerstuk publications carry a footer
 ("Tweede Kamer, vergaderjaar 2019–2020, 19 637, nr. 2675 5", the last number being the page).
 Reports and letters without a letterhead get no date: a full ISO date is only given when the
-text states one in a "Datum" line, never guessed from a year in the running text.
+text states one in a "Datum" line, never guessed from a year in the running text. What a report
+does state is the period it covers ("Deze rapportage biedt een overzicht van de inspanningen in
+2023"): that is its ``period`` ("2023", "2021–2023"), read only from such a sentence about itself.
 """
 
 from __future__ import annotations
@@ -49,6 +51,32 @@ class LetterMetadata:
     kenmerk: str | None = None
     kamerstuk: str | None = None
     addressee: str | None = None
+    period: str | None = None  # the year(s) a report covers, e.g. "2023" or "2021–2023"
+
+
+# A document describing itself ("Deze rapportage", "Dit jaarverslag", "Deze editie") and the
+# year or years it covers: "... de inspanningen in 2023", "over de periode 2021-2023", "over 2023".
+_SELF = r"\b(?:Deze|Dit|In deze|In dit|Met deze|Met dit)\s+(?:[a-z]+\s+)?(?:rapportage|rapport|verslag|jaarverslag|editie|monitor|overzicht|publicatie|jaarrapportage)\b"
+_YEAR = r"(?:19|20)\d{2}"
+_PERIOD = re.compile(
+    _SELF + rf"[^.;]*?\b(?:in|over|van|gedurende)\s+(?:het\s+(?:jaar|kalenderjaar)\s+|de\s+(?:periode|jaren)\s+)?"
+    rf"({_YEAR})(?:\s*(?:[–-]|tot\s+en\s+met|t/m|tot)\s*({_YEAR}))?(?![\d])"
+)
+_PERIOD_CHARS = 5000  # a report says what it covers in its opening pages
+
+
+def report_period(text: str) -> str | None:
+    """The year, or range of years, that a document says it covers: "2023", "2021–2023".
+
+    Only a sentence in which the document describes itself counts ("Deze rapportage biedt een
+    overzicht van de inspanningen in 2023"); other years in the text are about other things.
+    """
+    flat = " ".join(text[:_PERIOD_CHARS].split())
+    match = _PERIOD.search(flat)
+    if not match:
+        return None
+    first, last = match.group(1), match.group(2)
+    return f"{first}–{last}" if last and last > first else first
 
 
 def parse_dutch_date(text: str) -> tuple[str, str] | None:
@@ -113,6 +141,8 @@ def read_metadata(text: str) -> LetterMetadata:
         if m := KAMERSTUK_FOOTER.match(line):
             meta.kamerstuk = f"{' '.join(m.group(1).split())}, nr. {m.group(2)}"
             break
+    if meta.date is None:
+        meta.period = report_period(text)
     return meta
 
 

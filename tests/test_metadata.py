@@ -9,7 +9,7 @@ from conftest import letter_path
 
 from index.letters import load_letter
 from index.loaders import read_document
-from index.metadata import parse_dutch_date, read_metadata
+from index.metadata import parse_dutch_date, read_metadata, report_period
 
 
 @cache
@@ -65,6 +65,29 @@ def test_kamerstuk_publication():
 @pytest.mark.parametrize("prefix", ["002", "003"])
 def test_no_date_is_guessed_without_a_datum_line(prefix):
     assert meta(prefix).date is None  # 003 reports on "2023", but a year is not a date
+
+
+def test_a_report_has_the_period_it_says_it_covers():
+    # 003: "Deze rapportage biedt een overzicht van de inspanningen in 2023 van het ministerie ..."
+    assert (meta("003").date, meta("003").period) == (None, "2023")
+    assert meta("002").period is None  # names years (2025, 2029) but not as what it covers
+    assert meta("001").period is None and meta("004").period is None  # dated letters need none
+
+
+@pytest.mark.parametrize(
+    "text, period",
+    [
+        ("Deze rapportage biedt een overzicht van de inspanningen in 2023 van het ministerie.", "2023"),
+        ("Dit jaarverslag gaat over het jaar 2022.", "2022"),
+        ("Deze rapportage beschrijft de inzet over de\nperiode 2021-2023.", "2021–2023"),
+        ("Deze monitor geeft de cijfers van 2019 tot en met 2021.", "2019–2021"),
+        ("In 2023 werden vanuit Nederland 1.859 migranten ondersteund.", None),  # a year, not the report's
+        ("Deze rapportage verschijnt jaarlijks sinds 2020.", None),
+        ("Per 1 januari 2025 is een taskforce actief.", None),
+    ],
+)
+def test_report_periods(text, period):
+    assert report_period(text) == period
 
 
 def test_labelled_values_on_one_line():
