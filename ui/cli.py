@@ -196,15 +196,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from index.build import BuildError
+    from index.e5_checkpoint import CheckpointError
     from index.embedding import ModelError
     from index.loaders import LoadError
     from index.store import StoreError
+    from rag.openai_client import EndpointError
 
+    # What a user can run into (bad input, missing or unreadable files, the model, the index, the
+    # LLM endpoint) ends as one line; anything else is a bug and keeps its stack trace.
+    user_errors = (BuildError, CheckpointError, EndpointError, LoadError, ModelError, StoreError, ValueError, OSError)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (BuildError, LoadError, ModelError, StoreError, ValueError) as exc:
-        print(f"rag {args.command}: error: {exc}", file=sys.stderr)
+    except user_errors as exc:
+        message = " ".join(str(exc).split()) or exc.__class__.__name__
+        print(f"rag {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rag {args.command}: interrupted; the previous index is unchanged", file=sys.stderr)
