@@ -12,7 +12,9 @@ DEFAULT_OUT = Path("eval-out")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", help="evaluation set, JSONL (default: the bundled eval/data/letters.jsonl)")
+    p.add_argument("--dataset", help="evaluation set, JSONL (default: the bundled split named by --split)")
+    p.add_argument("--split", choices=("dev", "test"), default="dev", help="bundled split: dev (tuned on) or test (frozen; only reported)")
+    p.add_argument("--benchmark", metavar="DIR", help="score document retrieval on a folder of docs/ + questions.jsonl instead")
     p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"folder for reports and plots (default: {DEFAULT_OUT}/)")
     p.add_argument("--compare", help="comma-separated retrieval modes to run side by side, e.g. bm25,dense,hybrid")
@@ -57,11 +59,38 @@ def _judge(args, cfg: Config, console):
     return Judge(cfg.llm)
 
 
-def run_command(args, cfg: Config) -> int:
-    """The ``rag eval`` subcommand; returns the exit code (1 when --fast falls below a floor)."""
+def _benchmark(args, cfg: Config, build, console) -> int:
+    from eval.benchmark import index_dir_for, is_current, load_questions, run_benchmark
+    from eval.report import compare_table, summary_table, write_compare, write_report
+    from rag.assistant import Assistant
+
+    folder = Path(args.benchmark)
+    questions = load_questions(folder)
+    cfg.index_dir = Path(args.index) if args.index else index_dir_for(folder)
+    if not is_current(cfg.index_dir, folder):
+        console.print(f"Indexing the documents of {folder} into {cfg.index_dir} (once; reused while they are unchanged)")
+        build([folder / "docs"], cfg)
+    assistant = Assistant.load(config=cfg)
+    reports = [run_benchmark(assistant, questions, mode=mode) for mode in _modes(args.compare)]
+    out, written = Path(args.out), []
+    for report in reports:
+        console.print(summary_table(report))
+        written += write_report(report, out / report.mode if len(reports) > 1 else out)
+    if len(reports) > 1:
+        console.print(compare_table(reports))
+        written += write_compare(reports, out)
+    console.print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def run_command(args, cfg: Config, build=None) -> int:
+    """The ``rag eval`` subcommand; returns the exit code (1 when --fast falls below a floor).
+
+    ``build(paths, cfg)`` indexes a benchmark's documents (the caller supplies one with progress).
+    """
     from rich.console import Console
 
-    from eval.dataset import DEFAULT_DATASET, load_dataset
+    from eval.dataset import SPLITS, load_dataset
     from eval.gate import fast_subset, gate_failures, load_floors
     from eval.judge import JudgeError
     from eval.report import compare_table, summary_table, write_compare, write_report
@@ -71,8 +100,12 @@ def run_command(args, cfg: Config) -> int:
     console = Console()
     if args.from_feedback:
         return _from_feedback(args, console)
+    if args.benchmark:
+        from index.build import build_index
+
+        return _benchmark(args, cfg, build or build_index, console)
     modes = _modes(args.compare)
-    items = load_dataset(args.dataset or DEFAULT_DATASET)
+    items = load_dataset(args.dataset or SPLITS[args.split])
     floors = load_floors() if args.fast else None
     if floors:
         items = fast_subset(items, floors)

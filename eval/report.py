@@ -228,7 +228,8 @@ def write_report(report: Report, out_dir: Path | str) -> list[Path]:
 
 
 def _compare_rows(reports: list[Report]) -> list[tuple[str, list[str]]]:
-    names = metric_names(reports[0].overall)
+    # A benchmark run defines retrieval metrics only: rows that no run defines are left out.
+    names = [m for m in metric_names(reports[0].overall) if any(r.overall.get(m) is not None for r in reports)]
     rows = [(LABELS[m], [fmt(r.overall.get(m)) for r in reports]) for m in names]
     for stage in reports[0].overall["latency_ms"]:
         for p in ("p50", "p95"):
@@ -257,6 +258,7 @@ def write_compare(reports: list[Report], out_dir: Path | str) -> list[Path]:
 # ---------------------------------------------------------------------------------- terminal
 #: Short column labels for the terminal summary (it fits 80 columns); report.md has the full names.
 SHORT = {
+    "hit@1": "hit@1",
     "hit@5": "hit@5",
     "mrr@10": "MRR",
     "letter_coverage": "letters",

@@ -139,8 +139,9 @@ def cmd_ask(args) -> int:
 # ----------------------------------------------------------------- rag eval
 def cmd_eval(args) -> int:
     from eval.cli import run_command
+    from ui.progress import build_with_progress
 
-    return run_command(args, _config(args))
+    return run_command(args, _config(args), build=build_with_progress)
 
 
 # ---------------------------------------------------------------- rag serve
