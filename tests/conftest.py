@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Config, ModelConfig, bundled_letters_dir
+from index.config import Config, ModelConfig
 
-LETTERS = bundled_letters_dir()
-
-
-def letter_path(prefix: str) -> Path:
-    """The bundled letter file whose name starts with ``prefix`` (e.g. "004")."""
-    (path,) = LETTERS.glob(f"{prefix}_*.txt")
-    return path
+# Shared non-fixture helpers live in tests/helpers.py (``from helpers import letter_path``).
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import letter_path
 
 from rag.assistant import QuestionError
 from rag.conversation import is_follow_up, resolve
 from rag.language import detect_language
-from tests.conftest import letter_path
 from ui.cli import main as rag
 
 LETTER_2020 = letter_path("000").stem

@@ -8,11 +8,11 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+from helpers import letter_path
 
 from index import store
 from index.build import BuildError, build_index
 from index.vocabulary import corpus_words
-from tests.conftest import letter_path
 from ui.cli import main as rag
 
 

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import letter_path
+from helpers import letter_path
 
 from index.cleaning import clean_document, join_lines, word_counts
 from index.letters import load_letter

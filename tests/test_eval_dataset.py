@@ -9,10 +9,10 @@ from collections import Counter
 from functools import cache
 
 import pytest
+from helpers import LETTERS, letter_path
 
 from eval.dataset import LANGUAGES, SPLITS, TYPES, DatasetError, load_dataset
 from eval.matching import contains, normalize
-from tests.conftest import LETTERS, letter_path
 
 SPLIT_ITEMS = {name: load_dataset(path) for name, path in SPLITS.items()}
 ITEMS = [item for items in SPLIT_ITEMS.values() for item in items]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import letter_path
 
 from eval.dataset import load_dataset
 from eval.feedback import NO_EVIDENCE, FeedbackError, items_from_feedback, review_path, write_items
 from eval.matching import contains
 from index.models import Letter, Passage
 from rag.types import Answer, Citation, Source
-from tests.conftest import letter_path
 from ui.cli import main as rag
 from ui.feedback import record_feedback
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from fragments import FRIT, KHARTOEM, OVERKOEPELEND, TURKIJE, letter_000, letter_004
+from helpers import letter_path
 
 from eval.dataset import EvalItem, Evidence
 from eval.matching import contains
@@ -31,7 +32,6 @@ from index.config import ChunkConfig
 from index.models import Letter
 from rag.support import split_sentences
 from rag.types import Answer, Citation, Source
-from tests.conftest import letter_path
 
 ID_000, ID_001, ID_004 = "000_6f008f4da8a68f2b", "001_17c0af6e84908666", "004_e0a75123764b20dc"
 

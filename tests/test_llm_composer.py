@@ -16,8 +16,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from helpers import letter_path
 
-from conftest import letter_path
 from test_support import cleaned_text
 from index.config import LLMConfig
 from index.models import Letter, Passage

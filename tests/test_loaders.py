@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import LETTERS, letter_path
+from helpers import LETTERS, letter_path
 
 from index.letters import load_letter, load_letters
 from index.loaders import LoadError, html_to_text, read_document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-from conftest import letter_path
+from helpers import letter_path
 
 from index.letters import load_letter
 from index.loaders import read_document

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
+from helpers import letter_path
 
 from index.dedup import merge_duplicates
 from index.letters import load_letter
 from rag import references
 from rag.references import find_references, profile, resolve, strip
-from tests.conftest import letter_path
 
 LETTER_2020 = letter_path("000").stem  # migration agreements, dated 10 juli 2020
 AGENDA_2025 = letter_path("002").stem  # beleidsagenda internationale migratie, undated

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import letter_path
 
-from conftest import letter_path
 from rag.support import SUPPORT_THRESHOLD, is_supported, split_sentences, support_score
 
 FRIT_SENTENCE = (

@@ -7,10 +7,10 @@ import threading
 from html.parser import HTMLParser
 
 import pytest
+from helpers import letter_path
 
 from index.models import Footnote, Letter, Passage
 from rag.types import Answer, Citation, Source
-from tests.conftest import letter_path
 from ui.feedback import record_feedback
 from ui.render import answer_html, letter_html, mark_spans, question_html, sources_html, sources_panel
 
