@@ -69,7 +69,7 @@ class EndpointError(RuntimeError):
         if self.kind == "error":
             said = f": {self.detail}" if self.detail else ""
             return f"{where} answered HTTP {self.status}{said}" if self.status else f"{where} reported an error{said}"
-        return f"{where} sent a reply that is not a chat completion" + (f" ({self.detail})" if self.detail else "")
+        return f"{where} sent a malformed or incomplete reply" + (f" ({self.detail})" if self.detail else "")
 
     @property
     def error_detail(self) -> str:
@@ -115,6 +115,7 @@ class ChatClient:
         message. A reply without any text, or a stream that ends before a finish reason, is
         ``malformed``.
         """
+        import openai
         from openai.types.chat import ChatCompletion
 
         with self._mapped_errors():
@@ -129,14 +130,20 @@ class ChatClient:
                     on_delta(choice.message.content)
                     return choice.finish_reason
                 finish_reason, received = None, False
-                for chunk in response.parse():
-                    if not chunk.choices:
-                        continue  # e.g. a final usage-only chunk
-                    choice = chunk.choices[0]
-                    if choice.delta and choice.delta.content:
-                        received = True
-                        on_delta(choice.delta.content)
-                    finish_reason = choice.finish_reason or finish_reason
+                try:
+                    for chunk in response.parse():
+                        if not chunk.choices:
+                            continue  # e.g. a final usage-only chunk
+                        choice = chunk.choices[0]
+                        if choice.delta and choice.delta.content:
+                            received = True
+                            on_delta(choice.delta.content)
+                        finish_reason = choice.finish_reason or finish_reason
+                except openai.APIConnectionError as e:
+                    if isinstance(e, openai.APITimeoutError):
+                        raise
+                    # The endpoint was reached; the reply broke off.
+                    raise EndpointError("malformed", self.endpoint, detail="the connection broke off during the reply") from e
                 if not received:
                     raise EndpointError("malformed", self.endpoint, detail="empty reply")
                 if finish_reason is None:

@@ -138,9 +138,9 @@ def test_http_errors_and_unreachable_endpoints_stop_with_a_clear_error(server):
     assert len(server.requests) == 1  # no retries
 
 
-def test_a_reply_that_is_no_chat_completion_stops_with_a_clear_error(server):
+def test_a_reply_that_is_not_a_chat_completion_stops_with_a_clear_error(server):
     server.html = True
-    with pytest.raises(JudgeError, match="not a chat completion") as raised:
+    with pytest.raises(JudgeError, match="malformed or incomplete reply") as raised:
         Judge(_config(server)).answer_relevancy("q", _answer(f"{FRIT} [1]", [FRIT]))
     assert raised.value.kind == "malformed" and _config(server).base_url in str(raised.value)
 

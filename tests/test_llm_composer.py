@@ -90,6 +90,17 @@ class ChatServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def reply_broken(self, content):
+                """One chunk of a longer announced stream, then the connection drops."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                event = {"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+
             def reply_silence(self, seconds):
                 time.sleep(seconds)
                 self.reply_json("te laat")
@@ -392,8 +403,9 @@ def test_a_key_echoed_in_an_error_is_not_shown(server, sources, monkeypatch):
         ("raw", "text/event-stream", b'data: {"choices": [{"delta": {"content": "Half antwoord"}}]}\n\n'),  # no end
         ("raw", "application/json", b"<html>502 Bad Gateway</html>"),
         ("json", ""),
+        ("broken", "Half antwoord"),  # the connection drops mid-stream: the endpoint was reachable
     ],
-    ids=["truncated", "not-json", "no-done", "html", "empty"],
+    ids=["truncated", "not-json", "no-done", "html", "empty", "broken-off"],
 )
 def test_a_malformed_reply_falls_back_with_a_notice(server, sources, reply):
     server.replies.append(reply)
