@@ -7,6 +7,7 @@ variables override a few defaults so that air-gapped installs and CI need no con
   (default ``~/.kamerbrieven-rag``).
 - ``RAG_LLM_BASE_URL``, ``RAG_LLM_MODEL``, ``RAG_LLM_API_KEY``: an optional OpenAI-compatible
   endpoint for the LLM composer (the key is read from the environment only).
+- ``RAG_EMBED_BACKEND``: ``openvino`` (default) or ``torch``, what runs the embedding model.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ class ModelConfig:
     passage_prefix: str = "passage: "
     batch_size: int = 32
     max_seq_length: int = 512
+    # What runs the model (index/backends.py): "openvino" (default; bf16 where the CPU has it, 3.7x
+    # torch's passages/s on the 2-core dev machine, cosine >= 0.99998 to fp32; falls back to torch
+    # with a one-line warning where it cannot run) or "torch" (sentence-transformers, fp32). Both
+    # give the same vectors to within that cosine, so they share an index (same checksum).
+    backend: str = field(default_factory=lambda: os.environ.get("RAG_EMBED_BACKEND", "openvino"))
+
+    def __post_init__(self):
+        if self.backend not in ("openvino", "torch"):
+            raise ValueError(f"ModelConfig.backend must be 'openvino' or 'torch', not {self.backend!r}")
 
 
 @dataclass

@@ -3,6 +3,10 @@
 The default model is multilingual-e5-small, rebuilt offline from installed packages (see
 :mod:`index.e5_checkpoint`). Any other sentence-transformers model name or path can be set in
 ``Config.model.name``; it is loaded with ``local_files_only`` so nothing is fetched at run time.
+
+``Config.model.backend`` picks what runs the model (:mod:`index.backends`): OpenVINO by default,
+torch as the reference and the fallback. The tokenizer is always the sentence-transformers
+model's, so token counts and ids do not depend on the backend.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from index.backends import load_backend
 from index.config import DEFAULT_MODEL, ModelConfig
 from index.e5_checkpoint import ensure_checkpoint, file_sha256
 
@@ -59,14 +64,22 @@ def _fingerprint(path: str) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=4)
+def _backend(name: str, path: str, max_seq_length: int, cache_dir: str, batch_size: int):
+    return load_backend(name, _load(path, max_seq_length), path, _cached_fingerprint(path), Path(cache_dir), batch_size)
+
+
 class Embedder:
     """Embeds questions and passages with the right prefixes; vectors are L2-normalised float32."""
 
     def __init__(self, cfg: ModelConfig, cache_dir: Path):
         self.cfg = cfg
+        self.cache_dir = Path(cache_dir)
         self.path = resolve_model_path(cfg, cache_dir)
-        self.model = _load(self.path, cfg.max_seq_length)
+        self.model = _load(self.path, cfg.max_seq_length)  # the tokenizer, the reference and the fallback
         self.dim = int(self.model.get_embedding_dimension())
+        # What actually runs: cfg.backend, or torch if that cannot be had here (one line on stderr).
+        self.backend = _backend(cfg.backend, self.path, cfg.max_seq_length, str(cache_dir), cfg.batch_size)
 
     @property
     def model_id(self) -> str:
@@ -74,7 +87,18 @@ class Embedder:
 
     @property
     def checksum(self) -> str:
+        """Identifies the vectors in the index manifest: the weights' checksum, whichever backend runs.
+
+        Backends share it because they give the same vectors to within cosine 0.9999 (bf16
+        OpenVINO against fp32 torch; tests/test_embedding_backends.py holds them to 0.999), so an
+        index built with one may be queried with the other, e.g. after a fallback to torch.
+        """
         return _cached_fingerprint(self.path)
+
+    @property
+    def backend_name(self) -> str:
+        """The backend that runs, with its precision: ``openvino-bf16``, ``torch-f32``, …"""
+        return f"{self.backend.name}-{self.backend.precision}"
 
     def encode_passages(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed passages in batches; ``on_batch(n)`` is called after each batch (for progress bars)."""
@@ -115,10 +139,7 @@ class Embedder:
         return vector
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            texts, batch_size=self.cfg.batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self.backend.encode(texts)
 
     def token_count(self, text: str, prefix: str | None = None) -> int:
         """Tokens the model sees for ``text`` (prefix and special tokens included)."""

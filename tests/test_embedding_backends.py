@@ -1,0 +1,193 @@
+"""Embedding backends: every backend offered gives torch fp32's vectors, and a missing one falls back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.backends import BACKENDS, BackendUnavailable, TorchBackend, export_dir, load_backend
+from index.config import ModelConfig, bundled_letters_dir
+
+FAITHFUL = 0.999  # the issue asks 0.99; backends share the index checksum, so they are held to more
+
+
+def test_backend_setting_is_validated(monkeypatch):
+    monkeypatch.delenv("RAG_EMBED_BACKEND", raising=False)
+    assert ModelConfig().backend == "openvino"
+    assert ModelConfig(backend="torch").backend == "torch"
+    with pytest.raises(ValueError, match="backend must be"):
+        ModelConfig(backend="onnx")
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "torch")
+    assert ModelConfig().backend == "torch"
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        load_backend("tensorrt", object(), "m", "0" * 64, Path("."), 32)
+    assert set(BACKENDS) == {"openvino", "torch"}
+
+
+def test_export_folder_is_keyed_by_checkpoint_checksum(tmp_path):
+    a = export_dir(tmp_path, "/models/multilingual-e5-small-abc", "1" * 64)
+    b = export_dir(tmp_path, "/models/multilingual-e5-small-abc", "2" * 64)
+    assert a != b and a.parent == tmp_path and "openvino" in a.name
+    assert "/" not in export_dir(tmp_path, "intfloat/some model", "3" * 64).name
+
+
+class _NotExportable:
+    """A sentence-transformers-like model the exporter must refuse (no transformer + mean pooling)."""
+
+    def __iter__(self):
+        return iter([object()])
+
+    def encode(self, texts, **kwargs):
+        return np.ones((len(texts), 4), np.float32) / 2
+
+
+def test_unavailable_backend_falls_back_to_torch_with_one_line(tmp_path, capsys):
+    backend = load_backend("openvino", _NotExportable(), "m", "0" * 64, tmp_path, 32)
+    assert isinstance(backend, TorchBackend)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "openvino" in err[0] and "using torch" in err[0]
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_missing_openvino_package_falls_back(tmp_path, capsys, monkeypatch):
+    import sys
+
+    import index.backends as backends
+
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino -> ImportError
+    monkeypatch.setattr(backends, "_check_exportable", lambda model: None)
+    backend = load_backend("openvino", _NotExportable(), "m", "0" * 64, tmp_path, 32)
+    assert isinstance(backend, TorchBackend)
+    assert "package 'openvino' is not installed" in capsys.readouterr().err
+
+
+# --- with the real model -------------------------------------------------------------------------
+
+
+def _letter_sentences(n: int) -> list[str]:
+    """Real Dutch sentences of the bundled letters, spread over every letter, short and long."""
+    from index.letters import load_letters
+    from index.sentences import sentence_spans
+
+    letters, _ = load_letters([bundled_letters_dir()])
+    out: list[str] = []
+    for letter in letters:
+        spans = [letter.text[s:e].strip() for s, e in sentence_spans(letter.text)]
+        spans = [s for s in spans if 20 <= len(s) <= 600]
+        out += spans[:: max(1, len(spans) // (n // len(letters) + 1))][: n // len(letters) + 1]
+    return out[:n]
+
+
+def _english_questions() -> list[str]:
+    import eval as eval_pkg
+
+    path = Path(eval_pkg.__file__).parent / "data" / "dev.jsonl"
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [i["question"] for i in items if i.get("language") == "en"]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder(model_cache, embedder):
+    from index.embedding import Embedder
+
+    return Embedder(ModelConfig(backend="torch"), model_cache)
+
+
+@pytest.fixture(scope="module")
+def openvino_embedder(model_cache, embedder):
+    pytest.importorskip("openvino")
+    from index.embedding import Embedder
+
+    e = Embedder(ModelConfig(backend="openvino"), model_cache)
+    assert e.backend.name == "openvino", "openvino is installed but did not load"
+    return e
+
+
+def _cosines(a, b):
+    return (a * b).sum(axis=1)
+
+
+@pytest.mark.slow
+def test_default_backend_is_openvino_with_the_same_checksum(embedder, openvino_embedder, torch_embedder):
+    if ModelConfig().backend == "openvino":
+        assert embedder.backend.name == "openvino"
+    assert torch_embedder.backend_name == "torch-f32"
+    assert openvino_embedder.checksum == torch_embedder.checksum
+    assert openvino_embedder.model_id == torch_embedder.model_id
+    assert openvino_embedder.dim == torch_embedder.dim
+
+
+@pytest.mark.slow
+def test_openvino_is_faithful_on_dutch_and_english_text(openvino_embedder, torch_embedder):
+    from index.chunking import chunk_letter
+    from index.config import ChunkConfig
+    from index.letters import load_letters
+
+    dutch = _letter_sentences(60)
+    english = _english_questions()
+    letters, _ = load_letters([bundled_letters_dir()])
+    passages = [p.embedding_text() for letter in letters[:2] for p in chunk_letter(letter, ChunkConfig())]
+    overlong = " ".join(passages[1:8])  # past the 512-token window: both must truncate alike
+    assert len(dutch) >= 50 and len(english) >= 20
+    words = ["kinderen", "inkomen", "terugkeer", "asielzoekers", "children", "income"]
+    for name, texts, encode in [
+        ("dutch passages", dutch + passages + [overlong], "encode_passages"),
+        ("english queries", english, "encode_queries"),
+        ("dutch queries", dutch[:20], "encode_queries"),
+        ("words", words, "encode_words"),
+    ]:
+        ov = getattr(openvino_embedder, encode)(texts)
+        ref = getattr(torch_embedder, encode)(texts)
+        cos = _cosines(ov, ref)
+        assert cos.min() >= FAITHFUL, (name, float(cos.min()), texts[int(cos.argmin())][:80])
+        assert np.allclose(np.linalg.norm(ov, axis=1), 1, atol=1e-4)
+    assert openvino_embedder.token_count(overlong) > 512
+
+
+@pytest.mark.slow
+def test_openvino_vector_depends_on_the_text_alone(openvino_embedder):
+    """Incremental index builds reuse vectors: a text's vector must not depend on its batch-mates
+    (at bf16 a padded batch would move it by ~1e-3), nor on latency vs throughput mode."""
+    texts = _letter_sentences(40)
+    together = openvino_embedder.encode_passages(texts)
+    reordered = openvino_embedder.encode_passages(texts[::-1] + ["Ook andere landen. " * 60])[: len(texts)][::-1]
+    alone = np.stack([openvino_embedder.encode_passages([t])[0] for t in texts[:8]])  # the latency model
+    np.testing.assert_allclose(together, reordered, atol=1e-6)
+    np.testing.assert_allclose(together[:8], alone, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_export_is_written_once_atomically(openvino_embedder, model_cache):
+    from index.backends import ensure_openvino_export
+
+    folder = openvino_embedder.backend.ir_dir
+    assert folder.parent == model_cache and (folder / "model.xml").is_file()
+    meta = json.loads((folder / "export.json").read_text())
+    assert meta["checksum"] == openvino_embedder.checksum and meta["inputs"][:2] == ["input_ids", "attention_mask"]
+    assert not (folder / "model.onnx").exists()
+    mtime = (folder / "model.bin").stat().st_mtime_ns
+    model = openvino_embedder.model
+    assert ensure_openvino_export(model, openvino_embedder.path, openvino_embedder.checksum, model_cache) == folder
+    assert (folder / "model.bin").stat().st_mtime_ns == mtime
+    assert not list(model_cache.glob(".exporting-*"))
+
+
+@pytest.mark.slow
+def test_openvino_backend_is_thread_safe(openvino_embedder, torch_embedder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = _letter_sentences(16)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda t: openvino_embedder.encode_queries([t])[0], texts))
+    ref = torch_embedder.encode_queries(texts)
+    assert _cosines(np.stack(got), ref).min() >= FAITHFUL
+
+
+def test_unexportable_model_is_refused():
+    from index.backends import _check_exportable
+
+    with pytest.raises(BackendUnavailable):
+        _check_exportable(_NotExportable())
