@@ -1,13 +1,12 @@
-"""Hybrid retrieval: dense (FAISS, e5 ``query:`` prompt) + BM25, fused, de-duplicated, diversified.
+"""Hybrid retrieval: dense (FAISS, e5 ``query:`` prompt) + BM25, fused, diversified.
 
-Fusion is weighted reciprocal-rank fusion (``w / (rrf_k + rank)`` summed over retrievers). For an
-English question, BM25 also searches the letter words its words translate to
-(:mod:`rag.translation`). A question that names a
-letter ("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that
-letter's passages, and its reference words are kept out of BM25. Settings were chosen by
-measurement on the evaluation set (``rag eval --compare``).
-After fusion, near-duplicate passages (overlapping chunks, repeated footnotes) are suppressed
-and a per-letter cap keeps room for other letters, so a question spanning two letters gets both.
+Each retriever's candidate scores are min-max normalised over its own candidates and summed with
+its weight: scores keep how far apart candidates are, which reciprocal ranks throw away, and the
+normalisation puts cosines and BM25 on one scale. For an English question, BM25 also searches the
+letter words its words translate to (:mod:`rag.translation`). A question that names a letter
+("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that letter's
+passages, and its reference words are kept out of BM25. After fusion a per-letter cap keeps room
+for other letters, so a question spanning two letters gets both.
 """
 
 from __future__ import annotations
@@ -19,9 +18,7 @@ import numpy as np
 from index.config import RetrievalConfig
 from index.embedding import Embedder
 from index.store import IndexStore
-from index.text_overlap import containment
 from rag import references
-from rag.analysis import analyze
 from rag.language import detect_language
 from rag.lexical import LexicalIndex
 from rag.translation import WordTranslator
@@ -66,7 +63,6 @@ class Retriever:
         self.embedder = embedder
         self.cfg = cfg
         self.lexical = LexicalIndex(store.passages)
-        self._terms = [frozenset(analyze(p.text)) for p in store.passages]
         # Every sentence's vector, to rank passages also by their single best-matching sentence:
         # a paraphrased question often matches one sentence far better than its whole passage.
         counts = [len(v) for v in store.sentence_vectors]
@@ -96,7 +92,7 @@ class Retriever:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         allowed = self._allowed(filters)
         n = len(self.store.passages)
-        rankings: list[tuple[float, list[int]]] = []
+        rankings: list[tuple[float, list[tuple[int, float]]]] = []
         dense = lexical = None
         query_vector = None
         # A letter the question names ("volgens de brief van juli 2020") is a pointer, not search
@@ -120,7 +116,7 @@ class Retriever:
             if detect_language(question) != "nl":
                 searched = " ".join([searched, *self.translator.translate(searched)])
             lexical = self.lexical.scores(searched)
-            rankings.append((1.0, self._top(lexical, allowed, lexical > 0)))
+            rankings.append((self.cfg.lexical_weight, self._top(lexical, allowed, lexical > 0)))
         if named:
             # The named letters' passages, in dense order (BM25 order in bm25 mode): a prior for
             # the letter, not a filter, since the answer may also stand in a letter not named.
@@ -144,26 +140,31 @@ class Retriever:
             )
         return Retrieval(sources, query_vector)
 
-    def _top(self, scores: np.ndarray, allowed: np.ndarray, present: np.ndarray) -> list[int]:
+    def _top(self, scores: np.ndarray, allowed: np.ndarray, present: np.ndarray) -> list[tuple[int, float]]:
+        """The best ``candidates`` rows by ``scores`` among those allowed and present, with their scores."""
         rows = np.flatnonzero(allowed & present)
-        order = rows[np.argsort(-scores[rows], kind="stable")]
-        return order[: self.cfg.candidates].tolist()
+        order = rows[np.argsort(-scores[rows], kind="stable")][: self.cfg.candidates]
+        return list(zip(order.tolist(), scores[order].astype(float).tolist()))
 
-    def _fuse(self, rankings: list[tuple[float, list[int]]]) -> list[tuple[int, float]]:
+    @staticmethod
+    def _fuse(rankings: list[tuple[float, list[tuple[int, float]]]]) -> list[tuple[int, float]]:
+        """Weighted sum of each ranking's min-max normalised scores (a row a ranking lacks adds 0)."""
         fused: dict[int, float] = {}
         for weight, ranking in rankings:
-            for rank, row in enumerate(ranking, start=1):
-                fused[row] = fused.get(row, 0.0) + weight / (self.cfg.rrf_k + rank)
+            if not ranking:
+                continue
+            high, low = ranking[0][1], ranking[-1][1]
+            for row, score in ranking:
+                share = (score - low) / (high - low) if high > low else 1.0
+                fused[row] = fused.get(row, 0.0) + weight * share
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-        """Drop near-duplicates, cap passages per letter, keep the fused order otherwise."""
+        """Cap passages per letter, keep the fused order otherwise."""
         chosen: list[tuple[int, float]] = []
         per_letter: dict[str, int] = {}
         overflow: list[tuple[int, float]] = []
         for row, score in ranked:
-            if any(self._near_duplicate(row, other) for other, _ in chosen):
-                continue
             letter = self.store.passages[row].letter
             if per_letter.get(letter, 0) >= self.cfg.per_letter_cap:
                 overflow.append((row, score))
@@ -174,9 +175,3 @@ class Retriever:
                 return chosen
         # Too few other letters to fill k: capped passages come back rather than an empty slot.
         return (chosen + overflow)[:k]
-
-    def _near_duplicate(self, a: int, b: int) -> bool:
-        ta, tb = self._terms[a], self._terms[b]
-        if not ta or not tb:
-            return self.store.passages[a].text == self.store.passages[b].text
-        return containment(ta, tb) >= self.cfg.near_duplicate
