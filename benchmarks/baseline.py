@@ -148,7 +148,7 @@ def _assistant(cfg: Config, benchmark: Path | None = None):
         build_index(None, cfg)
     elif benchmark is not None:
         cfg.index_dir = index_dir_for(benchmark)
-        if not is_current(cfg.index_dir, benchmark):
+        if not is_current(cfg.index_dir, benchmark, cfg.chunk):
             build_index([benchmark / "docs"], cfg)
     return Assistant.load(config=cfg)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from eval.metrics import K, first_relevant_rank, retrieval_scores
 from eval.run import Report
-from index.config import rag_home
+from index.chunking import chunker_settings
+from index.config import ChunkConfig, rag_home
 from rag.language import detect_language
 
 #: Passages retrieved per question: enough for K distinct documents under the per-letter cap.
@@ -68,18 +69,20 @@ def index_dir_for(folder: Path | str) -> Path:
     return rag_home() / "benchmarks" / f"{folder.name}-{digest}"
 
 
-def is_current(index_dir: Path, folder: Path) -> bool:
-    """Whether the index at ``index_dir`` holds exactly the current documents of ``folder``."""
+def is_current(index_dir: Path, folder: Path, chunk: ChunkConfig) -> bool:
+    """Whether the index at ``index_dir`` holds exactly the current documents of ``folder``, cut by this chunker."""
     from index import store
     from index.loaders import SUPPORTED_EXTENSIONS
 
     try:
-        indexed = store.read_manifest(index_dir).files
+        manifest = store.read_manifest(index_dir)
     except store.StoreError:
+        return False
+    if manifest.chunker != chunker_settings(chunk):
         return False
     files = [p for p in sorted((folder / "docs").iterdir()) if p.suffix.lower() in SUPPORTED_EXTENSIONS]
     current = {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-    return indexed == current
+    return manifest.files == current
 
 
 def ranked_documents(sources, depth: int = K) -> list[set[str]]:

@@ -67,7 +67,7 @@ def _benchmark(args, cfg: Config, build, console) -> int:
     folder = Path(args.benchmark)
     questions = load_questions(folder)
     cfg.index_dir = Path(args.index) if args.index else index_dir_for(folder)
-    if not is_current(cfg.index_dir, folder):
+    if not is_current(cfg.index_dir, folder, cfg.chunk):
         console.print(f"Indexing the documents of {folder} into {cfg.index_dir} (once; reused while they are unchanged)")
         build([folder / "docs"], cfg)
     assistant = Assistant.load(config=cfg)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from index import store
-from index.chunking import chunk_letter
+from index.chunking import chunk_letter, chunker_settings
 from index.config import Config, bundled_letters_dir
 from index.dedup import merge_duplicates
 from index.embedding import Embedder
@@ -145,7 +145,7 @@ def build_index(
         model_id=embedder.model_id,
         model_checksum=embedder.checksum,
         dim=embedder.dim,
-        chunker=asdict(cfg.chunk),
+        chunker=chunker_settings(cfg.chunk),
         files=files,
         duplicates=duplicates,
     )

@@ -1,7 +1,10 @@
 """Cut a cleaned letter into passages that follow its structure: sections, paragraphs, sentences.
 
-- A passage never crosses a heading; the section heading travels with each of its passages
+- Sections are packed one by one; the section heading travels with each of its passages
   (``Passage.heading``) and counts against the token budget, because it is embedded with them.
+  Consecutive sections that fit one passage together are joined first (the later headings stay
+  in the text): a page of short headed sections, such as an FAQ answer, would otherwise become
+  passages too small to say what the page is about.
 - Whole paragraphs are packed up to ``max_tokens``. A paragraph that fits in a passage of its own
   is not split (unless the passage being filled holds under ``min_tokens`` of new text: then the
   paragraph's first sentences fill it rather than leaving it tiny); a longer one is split at
@@ -19,7 +22,7 @@ embedding model's own tokenizer is applied on top, so no passage is truncated by
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -30,6 +33,16 @@ from index.sentences import sentence_spans
 from index.tokens import count_tokens
 
 Fits = Callable[[str], bool]
+
+#: Raised when the chunker cuts differently for the same settings: an index built by another
+#: version is then reported as mismatched instead of silently mixing passage boundaries.
+#: 2: short consecutive sections are joined.
+CHUNKER_VERSION = 2
+
+
+def chunker_settings(cfg: ChunkConfig) -> dict:
+    """What an index manifest records about its chunker, and what opening an index compares."""
+    return {**asdict(cfg), "version": CHUNKER_VERSION}
 
 _PARAGRAPH = re.compile(r"\S.*?(?=\s*\n[ \t]*\n|\s*\Z)", re.DOTALL)  # up to a blank line
 _WORD = re.compile(r"\S+")
@@ -48,6 +61,7 @@ class _Unit:
 class _Section:
     heading: str | None
     paragraphs: list[tuple[int, int]]
+    heading_span: tuple[int, int] | None = None  # where the (last) heading line stands in the text
 
 
 def _render(heading: str | None, text: str) -> str:
@@ -78,11 +92,28 @@ def _sections(letter: Letter) -> list[_Section]:
             title = " ".join(text[span[0] : span[1]].split())
             if sections[-1].heading and not sections[-1].paragraphs:
                 sections[-1].heading += f" – {title}"
+                sections[-1].heading_span = (sections[-1].heading_span[0], span[1])
             else:
-                sections.append(_Section(title, []))
+                sections.append(_Section(title, [], span))
         else:
             sections[-1].paragraphs.append(span)
     return [s for s in sections if s.paragraphs]
+
+
+def _join_short_sections(sections: list[_Section], text: str, cfg: ChunkConfig, fits: Fits | None) -> list[_Section]:
+    """Consecutive sections joined while the joined text fits one passage (the later heading lines
+    become part of the text); a section that does not fit with the next is left as it was."""
+    joined: list[_Section] = []
+    for section in sections:
+        last = joined[-1] if joined else None
+        if last is not None and section.heading_span is not None:
+            paragraphs = [*last.paragraphs, section.heading_span, *section.paragraphs]
+            rendered = _render(last.heading, text[paragraphs[0][0] : paragraphs[-1][1]])
+            if count_tokens(rendered, cfg.encoding) <= cfg.max_tokens and (fits is None or fits(rendered)):
+                last.paragraphs = paragraphs
+                continue
+        joined.append(_Section(section.heading, list(section.paragraphs), section.heading_span))
+    return joined
 
 
 class _SectionPacker:
@@ -197,7 +228,7 @@ def chunk_letter(letter: Letter, cfg: ChunkConfig, fits: Fits | None = None) -> 
     tokenizer (prefix included); passages that would not fit are split further.
     """
     passages: list[Passage] = []
-    for section in _sections(letter):
+    for section in _join_short_sections(_sections(letter), letter.text, cfg, fits):
         for start, end in _SectionPacker(letter.text, section.heading, cfg, fits).pack(section.paragraphs):
             passages.append(
                 Passage(

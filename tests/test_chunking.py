@@ -9,6 +9,7 @@ import pytest
 from fragments import (
     AGENDA,
     DONNER,
+    FRIT,
     KHARTOEM,
     LETTER_004,
     ONTWIKKELING,
@@ -374,3 +375,24 @@ def test_the_letterhead_facts_become_one_quotable_passage():
         "Onderwerp Uitvoering motie Becker cs. over uitvoering van de regeerakkoordafspraken over migratieovereenkomsten",
     ]
     assert all(p.kind != "letterhead" for p in chunk_letter(merged["002"], ChunkConfig()))  # no letterhead, no card
+
+
+def test_short_headed_sections_share_a_passage_and_long_ones_do_not():
+    """A page of short headed sections (like an FAQ answer) is cut into passages that each say
+    enough; sections too long to share a passage keep their own, under their own heading."""
+    cfg = ChunkConfig()
+    short = build_letter(
+        "faq",
+        [Part("heading", "Turkije"), Part("paragraph", TOEZEGGING), Part("heading", "FRIT"), Part("paragraph", FRIT)],
+    )
+    (passage,) = [p for p in chunk_letter(short, cfg) if p.kind == "body"]
+    assert passage.heading == "Turkije"
+    assert passage.text == short.text[passage.start : passage.end]
+    assert TOEZEGGING[:40] in passage.text and "FRIT" in passage.text and FRIT[:40] in passage.text
+
+    long = build_letter(
+        "long", [Part("heading", "Agenda"), Part("paragraph", AGENDA), Part("heading", "Voortgang"), Part("paragraph", VOORTGANG)]
+    )
+    body = [p for p in chunk_letter(long, cfg) if p.kind == "body"]
+    assert {p.heading for p in body} == {"Agenda", "Voortgang"}
+    assert all(AGENDA[:40] not in p.text for p in body if p.heading == "Voortgang")
