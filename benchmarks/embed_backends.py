@@ -2,13 +2,14 @@
 
     python -m benchmarks.embed_backends [--rounds 3] [--explore] [--json]
 
-Every passage of the bundled letters (index.letters + index.chunking, "passage: " prefix) is
-embedded by each backend in turn, round after round, so that load from other processes on the
-shared cores hits all of them alike. Prints per backend: passages/s (median over rounds), the
-median of the per-round ratios to torch fp32, single-query latency p50/p95 (questions of the
-evaluation set, "query: " prefix, one at a time, interleaved across backends), and the min and
-median cosine of its passage and query vectors to torch fp32's. The load average is printed
-before and after: figures taken on a busy machine are noise.
+What an index build embeds from the bundled letters (index.letters + index.chunking): every
+passage, every sentence of them and every word, through ``Embedder`` (prefixes, length sorting,
+progress steps) with each backend in turn, round after round, so that load from other processes
+on the shared cores hits all of them alike. Prints per backend: passages/s (median over rounds),
+the median of the per-round ratios to torch fp32 for passages, sentences and words, single-query
+latency p50/p95 (questions of the evaluation set, one at a time, interleaved across backends),
+and the min and median cosine of all its vectors to torch fp32's. The 1-minute load average is
+printed after each round: figures taken on a busy machine are noise.
 
 ``--explore`` adds the OpenVINO settings that were tried while choosing the default: fp32
 instead of the CPU's bf16, batch sizes 16 and 64, static sequence-length buckets, and the
@@ -18,6 +19,7 @@ THROUGHPUT hint (two streams fed by an async queue).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -29,13 +31,14 @@ import numpy as np
 from index.backends import OpenVINOBackend, TorchBackend, ensure_openvino_export, torch_threads
 
 
-def _passages() -> list[str]:
+def _corpus():
+    """The passages of the bundled letters, as an index build cuts them."""
     from index.chunking import chunk_letter
     from index.config import ChunkConfig, bundled_letters_dir
     from index.letters import load_letters
 
     letters, _ = load_letters([bundled_letters_dir()])
-    return [p.embedding_text() for letter in letters for p in chunk_letter(letter, ChunkConfig())]
+    return [p for letter in letters for p in chunk_letter(letter, ChunkConfig())]
 
 
 def _questions(limit: int) -> list[str]:
@@ -90,61 +93,85 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
+def _texts() -> dict[str, list[str]]:
+    """What an index build embeds, from the bundled letters: passages, their sentences, their words."""
+    from index.sentences import sentence_spans
+    from index.vocabulary import corpus_words
+
+    corpus = _corpus()
+    passages = [p.embedding_text() for p in corpus]
+    sentences = [p[s:e] for p in passages for s, e in sentence_spans(p)]
+    return {"passages": passages, "sentences": sentences, "words": corpus_words(corpus)}
+
+
 def run(rounds: int, explore: bool, n_queries: int) -> dict:
     from index.config import Config
     from index.embedding import Embedder
 
     cfg = Config()
     cfg.model.backend = "torch"  # the benchmark builds its own backends; torch needs no export
-    embedder = Embedder(cfg.model, cfg.model_cache)
-    passages = [cfg.model.passage_prefix + t for t in _passages()]
-    queries = [cfg.model.query_prefix + q for q in _questions(n_queries)]
-    variants = _variants(embedder, explore)
-    tokens = [len(embedder.model.tokenizer(t)["input_ids"]) for t in passages]
+    base = Embedder(cfg.model, cfg.model_cache)
+    texts = _texts()
+    queries = _questions(n_queries)
+    variants = _variants(base, explore)
+    embedders = {}
+    for name, backend in variants.items():  # the pipeline (prefixes, length sorting, progress steps) per backend
+        embedders[name] = copy.copy(base)
+        embedders[name].backend = backend
+    tokens = [base.token_count(t) for t in texts["passages"]]
+    encode = {"passages": "encode_passages", "sentences": "encode_passages", "words": "encode_words"}
 
-    for backend in variants.values():  # warm-up: first-shape compilation, allocator, caches
-        backend.encode(passages[:64])
-        backend.encode(queries[:3])
+    for e in embedders.values():  # warm-up: first shapes, allocator, caches
+        e.encode_passages(texts["passages"][:64])
+        e.encode_words(texts["words"][:64])
+        e.encode_queries(queries[:3])
 
-    rates: dict[str, list[float]] = {name: [] for name in variants}
-    vectors: dict[str, np.ndarray] = {}
+    rates = {name: {kind: [] for kind in texts} for name in variants}
+    vectors: dict[str, dict[str, np.ndarray]] = {name: {} for name in variants}
     load = [os.getloadavg()]
     for _ in range(rounds):
-        for name, backend in variants.items():
-            started = time.perf_counter()
-            vectors[name] = backend.encode(passages)
-            rates[name].append(len(passages) / (time.perf_counter() - started))
+        for kind, items in texts.items():
+            for name, e in embedders.items():
+                started = time.perf_counter()
+                vectors[name][kind] = getattr(e, encode[kind])(items, on_batch=lambda n: None)
+                rates[name][kind].append(len(items) / (time.perf_counter() - started))
         load.append(os.getloadavg())
 
     latencies: dict[str, list[float]] = {name: [] for name in variants}
     query_vectors: dict[str, list[np.ndarray]] = {name: [] for name in variants}
     for q in queries:
-        for name, backend in variants.items():
+        for name, e in embedders.items():
             started = time.perf_counter()
-            query_vectors[name].append(backend.encode([q])[0])
+            query_vectors[name].append(e.encode_queries([q])[0])
             latencies[name].append((time.perf_counter() - started) * 1000)
     load.append(os.getloadavg())
 
-    reference, reference_q = vectors["torch"], np.stack(query_vectors["torch"])
+    reference_q = np.stack(query_vectors["torch"])
     results = {}
     for name, backend in variants.items():
-        ratios = [r / t for r, t in zip(rates[name], rates["torch"])]
-        cos_p = _cosines(vectors[name], reference)
-        cos_q = _cosines(np.stack(query_vectors[name]), reference_q)
+        ratios = {kind: [r / t for r, t in zip(rates[name][kind], rates["torch"][kind])] for kind in texts}
+        cos = np.concatenate(
+            [_cosines(vectors[name][kind], vectors["torch"][kind]) for kind in texts]
+            + [_cosines(np.stack(query_vectors[name]), reference_q)]
+        )
         lat = sorted(latencies[name])
         results[name] = {
             "precision": backend.precision,
             "batch_size": backend.batch_size,
-            "passages_per_s": statistics.median(rates[name]),
-            "ratio_vs_torch": statistics.median(ratios),
-            "ratios": ratios,
+            "passages_per_s": statistics.median(rates[name]["passages"]),
+            "ratio_vs_torch": statistics.median(ratios["passages"]),
+            "ratios": ratios["passages"],
+            "sentences_ratio": statistics.median(ratios["sentences"]),
+            "words_ratio": statistics.median(ratios["words"]),
             "query_p50_ms": statistics.median(lat),
             "query_p95_ms": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
-            "cosine_min": float(min(cos_p.min(), cos_q.min())),
-            "cosine_median": float(np.median(np.concatenate([cos_p, cos_q]))),
+            "cosine_min": float(cos.min()),
+            "cosine_median": float(np.median(cos)),
         }
     return {
-        "passages": len(passages),
+        "passages": len(texts["passages"]),
+        "sentences": len(texts["sentences"]),
+        "words": len(texts["words"]),
         "mean_tokens": float(np.mean(tokens)),
         "queries": len(queries),
         "rounds": rounds,
@@ -167,16 +194,23 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(
-        f"{report['passages']} passages (mean {report['mean_tokens']:.0f} tokens), {report['queries']} single queries, "
-        f"{report['rounds']} interleaved rounds, {report['threads']} threads; "
-        f"1-min load average {' → '.join(map(str, report['load_average_1min']))}"
+        f"{report['passages']} passages (mean {report['mean_tokens']:.0f} tokens), {report['sentences']} sentences, "
+        f"{report['words']} words, {report['queries']} single queries; {report['rounds']} interleaved rounds, "
+        f"{report['threads']} threads; 1-min load average {' → '.join(map(str, report['load_average_1min']))}"
     )
-    print(f"{'backend':32s} {'prec':>5s} {'batch':>5s} {'pass/s':>7s} {'÷ torch':>8s} {'query p50':>10s} {'p95':>8s} {'cos min':>8s} {'cos med':>8s}")
+    print(
+        f"{'backend':32s} {'prec':>5s} {'pass/s':>7s} {'÷ torch':>8s} {'sent ÷':>7s} {'words ÷':>7s} "
+        f"{'query p50':>10s} {'p95':>8s} {'cos min':>8s} {'cos med':>8s}"
+    )
     for name, r in report["backends"].items():
         print(
-            f"{name:32s} {r['precision']:>5s} {r['batch_size']:5d} {r['passages_per_s']:7.1f} {r['ratio_vs_torch']:7.2f}x "
+            f"{name:32s} {r['precision']:>5s} {r['passages_per_s']:7.1f} {r['ratio_vs_torch']:7.2f}x "
+            f"{r['sentences_ratio']:6.2f}x {r['words_ratio']:6.2f}x "
             f"{r['query_p50_ms']:8.1f}ms {r['query_p95_ms']:6.1f}ms {r['cosine_min']:8.5f} {r['cosine_median']:8.5f}"
         )
+    print("per-round passage ratios: " + "; ".join(
+        f"{name} {', '.join(f'{x:.2f}' for x in r['ratios'])}" for name, r in report["backends"].items() if name != "torch"
+    ))
 
 
 if __name__ == "__main__":

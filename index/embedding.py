@@ -113,7 +113,7 @@ class Embedder:
         # Batches of similar length pad little; sentence-transformers sorts like this within one
         # encode() call, and batching here (for progress) must not lose that.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        step = self.cfg.batch_size
+        step = self.backend.texts_per_call
         for i in range(0, len(order), step):
             rows = order[i : i + step]
             out[rows] = self._encode([prefix + texts[r] for r in rows])
