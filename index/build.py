@@ -149,7 +149,10 @@ def build_index(
         files=files,
         duplicates=duplicates,
     )
-    path = store.write_index(cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, words, word_vectors)
+    path = store.write_index(
+        cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, words, word_vectors,
+        ann_min_passages=cfg.retrieval.ann_min_passages,
+    )
     return BuildReport(
         letters=len(letters),
         passages=len(passages),

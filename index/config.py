@@ -83,6 +83,10 @@ class RetrievalConfig:
     # BZ-rapportage over 2023"; rag/references.py); 0 ignores such references altogether.
     reference_weight: float = 1.0
     per_letter_cap: int = 6  # at most this many passages of one letter in the top k
+    # From this many passages on, `rag index` writes an approximate (FAISS HNSW) dense index instead
+    # of a flat one (index/store.py). Filtered and named-letter searches stay exact either way.
+    # Chosen by measurement (benchmarks/scale.py): see the README's Speed section.
+    ann_min_passages: int = 200_000
 
 
 @dataclass

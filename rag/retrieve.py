@@ -65,9 +65,12 @@ class Retriever:
         self.lexical = LexicalIndex(store.passages)
         # Every sentence's vector, to rank passages also by their single best-matching sentence:
         # a paraphrased question often matches one sentence far better than its whole passage.
-        counts = [len(v) for v in store.sentence_vectors]
-        self._sentence_matrix = np.concatenate(store.sentence_vectors) if sum(counts) else None
-        self._sentence_owner = np.repeat(np.arange(len(counts)), counts)
+        # One array, the store's (memory-mapped), not a copy: passage i's sentences are rows
+        # bounds[i]:bounds[i + 1], so a passage's best sentence is a maximum over its block.
+        bounds = store.sentence_bounds
+        self._sentence_matrix = store.sentence_matrix if len(store.sentence_matrix) else None
+        self._sentence_starts = bounds[:-1][bounds[1:] > bounds[:-1]]  # passages that have sentences
+        self._sentence_rows = np.flatnonzero(bounds[1:] > bounds[:-1])
         # What each letter says about itself (date, title, "deze rapportage ..."), to resolve
         # questions that name a letter ("volgens de brief van juli 2020").
         self.profiles = [references.profile(letter) for letter in store.letters.values()]
@@ -103,14 +106,18 @@ class Retriever:
         if mode in ("dense", "hybrid"):
             about_letter = not named or references.about_the_letter(question)
             query_vector = self.embedder.encode_query(question if about_letter else searched)
-            dense = np.full(n, -1.0, dtype=np.float32)
             depth = n if filters or named else self.cfg.candidates * 4  # the named letter ranks all its passages
-            for row, score in self.store.search(query_vector, depth):
-                dense[row] = score
+            if depth >= n:  # exact from the stored vectors, whatever the index type: filters stay exact
+                dense = self.store.scores(query_vector).astype(np.float32)
+            else:
+                dense = np.full(n, -1.0, dtype=np.float32)
+                for row, score in self.store.search(query_vector, depth):
+                    dense[row] = score
             rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
             if self._sentence_matrix is not None:
                 best_sentence = np.full(n, -1.0, dtype=np.float32)
-                np.maximum.at(best_sentence, self._sentence_owner, self._sentence_matrix @ query_vector)
+                sentence_scores = self._sentence_matrix @ np.asarray(query_vector, np.float32)
+                best_sentence[self._sentence_rows] = np.maximum.reduceat(sentence_scores, self._sentence_starts)
                 rankings.append((self.cfg.sentence_weight, self._top(best_sentence, allowed, best_sentence > -1.0)))
         if mode in ("bm25", "hybrid"):
             if detect_language(question) != "nl":
