@@ -60,11 +60,20 @@ class ModelConfig:
             raise ValueError(f"ModelConfig.backend must be 'openvino' or 'torch', not {self.backend!r}")
 
 
+MODES = ("dense", "bm25", "hybrid")
+COMPOSERS = ("extractive", "llm")
+
+
+def _check_choice(owner: str, name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{owner}.{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
 @dataclass
 class RetrievalConfig:
     """Hybrid retrieval: dense (FAISS) + BM25, fused, de-duplicated, diversified."""
 
-    mode: str = "hybrid"  # "dense" | "bm25" | "hybrid"
+    mode: str = "hybrid"  # one of MODES
     k: int = 10  # passages returned
     candidates: int = 50  # per retriever, before fusion
     # Fusion sums each ranking's min-max normalised scores with these weights (the passage's own
@@ -88,12 +97,17 @@ class RetrievalConfig:
     # Chosen by measurement (benchmarks/scale.py): see the README's Speed section.
     ann_min_passages: int = 200_000
 
+    def __post_init__(self):
+        _check_choice("RetrievalConfig", "mode", self.mode, MODES)
+
 
 @dataclass
 class AnswerConfig:
     """The answer composer."""
 
-    composer: str = "extractive"  # "extractive" | "llm"
+    # "extractive" quotes the letters; "llm" asks the endpoint of LLMConfig (RAG_COMPOSER=llm), and
+    # falls back to quoting when that fails. An endpoint alone does not switch composers.
+    composer: str = field(default_factory=lambda: os.environ.get("RAG_COMPOSER", "extractive"))
     max_sentences: int = 5
     sentence_margin: float = 0.12  # further sentences must score within this of the best one (tuned on the eval set)
     max_question_chars: int = 2000  # longer questions are clipped, with a notice
@@ -102,6 +116,9 @@ class AnswerConfig:
     # to 0.80), so any threshold that declines 18 % of them declines 13 % of answerable ones.
     # It is therefore off (0.0); rag/abstain.py's evidence checks decide instead.
     abstain_threshold: float = 0.0
+
+    def __post_init__(self):
+        _check_choice("AnswerConfig", "composer", self.composer, COMPOSERS)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from copy import deepcopy
 from pathlib import Path
 
 from index.chunking import chunker_settings
@@ -57,7 +58,8 @@ class Assistant:
     @classmethod
     def load(cls, index_dir: str | Path | None = None, config: Config | None = None) -> "Assistant":
         """Open an index and check it was built with the configured model and chunker."""
-        config = config or Config()
+        # A copy: the caller's settings are theirs (one Config may open several indexes).
+        config = deepcopy(config) if config is not None else Config()
         if index_dir is not None:
             config.index_dir = Path(index_dir)
         store = load_index(config.index_dir)
@@ -68,7 +70,7 @@ class Assistant:
     def _configured_composer(self) -> Composer:
         from rag.llm import LLMComposer
 
-        if self.config.answer.composer == "llm" or LLMComposer.available(self.config.llm):
+        if self.config.answer.composer == "llm":
             return LLMComposer(self.config.llm, fallback=self.extractive)
         return self.extractive
 

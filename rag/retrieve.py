@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.config import RetrievalConfig
+from index.config import MODES, RetrievalConfig
 from index.embedding import Embedder
 from index.store import IndexStore
 from rag import references
@@ -24,7 +24,6 @@ from rag.lexical import LexicalIndex
 from rag.translation import WordTranslator
 from rag.types import Source
 
-MODES = ("dense", "bm25", "hybrid")
 
 
 @dataclass
