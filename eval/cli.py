@@ -59,9 +59,22 @@ def _judge(args, cfg: Config, console):
     return Judge(cfg.llm)
 
 
+def _write_reports(reports, out: Path, console) -> None:
+    """Print and write each run's report, and the comparison when several modes ran."""
+    from eval.report import compare_table, summary_table, write_compare, write_report
+
+    written = []
+    for report in reports:
+        console.print(summary_table(report))
+        written += write_report(report, out / report.mode if len(reports) > 1 else out)
+    if len(reports) > 1:
+        console.print(compare_table(reports))
+        written += write_compare(reports, out)
+    console.print("Wrote " + ", ".join(str(p) for p in written))
+
+
 def _benchmark(args, cfg: Config, build, console) -> int:
     from eval.benchmark import index_dir_for, is_current, load_questions, run_benchmark
-    from eval.report import compare_table, summary_table, write_compare, write_report
     from rag.assistant import Assistant
 
     folder = Path(args.benchmark)
@@ -72,14 +85,7 @@ def _benchmark(args, cfg: Config, build, console) -> int:
         build([folder / "docs"], cfg)
     assistant = Assistant.load(config=cfg)
     reports = [run_benchmark(assistant, questions, mode=mode) for mode in _modes(args.compare)]
-    out, written = Path(args.out), []
-    for report in reports:
-        console.print(summary_table(report))
-        written += write_report(report, out / report.mode if len(reports) > 1 else out)
-    if len(reports) > 1:
-        console.print(compare_table(reports))
-        written += write_compare(reports, out)
-    console.print("Wrote " + ", ".join(str(p) for p in written))
+    _write_reports(reports, Path(args.out), console)
     return 0
 
 
@@ -93,7 +99,6 @@ def run_command(args, cfg: Config, build=None) -> int:
     from eval.dataset import SPLITS, load_dataset
     from eval.gate import fast_subset, gate_failures, load_floors
     from eval.judge import JudgeError
-    from eval.report import compare_table, summary_table, write_compare, write_report
     from eval.run import run_eval
     from rag.assistant import Assistant
 
@@ -120,14 +125,7 @@ def run_command(args, cfg: Config, build=None) -> int:
     finally:
         if judge is not None:
             judge.close()
-    written = []
-    for report in reports:
-        console.print(summary_table(report))
-        written += write_report(report, out / report.mode if len(reports) > 1 else out)
-    if len(reports) > 1:
-        console.print(compare_table(reports))
-        written += write_compare(reports, out)
-    console.print("Wrote " + ", ".join(str(p) for p in written))
+    _write_reports(reports, out, console)
     if floors:
         gated = next((r for r in reports if r.mode == cfg.retrieval.mode), None)
         failures = gate_failures(gated.overall, floors) if gated else []
