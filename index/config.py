@@ -94,8 +94,11 @@ class RetrievalConfig:
     per_letter_cap: int = 6  # at most this many passages of one letter in the top k
     # From this many passages on, `rag index` writes an approximate (FAISS HNSW) dense index instead
     # of a flat one (index/store.py). Filtered and named-letter searches stay exact either way.
-    # Chosen by measurement (benchmarks/scale.py): see the README's Speed section.
-    ann_min_passages: int = 200_000
+    # Chosen by measurement (benchmarks/scale.py, 2 shared cores): at 17,258 passages (1,505
+    # documents) an exact top-200 took 15.6 ms (numpy) / 37 ms (faiss flat) against 0.34 ms for
+    # HNSW, whose top 10 of that list had recall 0.995 (dev questions) / 0.998 (random passages);
+    # at 254 passages both are ~0.01 ms. HNSW costs ~9 s to build at that size.
+    ann_min_passages: int = 10_000
 
     def __post_init__(self):
         _check_choice("RetrievalConfig", "mode", self.mode, MODES)
@@ -108,17 +111,30 @@ class AnswerConfig:
     # "extractive" quotes the letters; "llm" asks the endpoint of LLMConfig (RAG_COMPOSER=llm), and
     # falls back to quoting when that fails. An endpoint alone does not switch composers.
     composer: str = field(default_factory=lambda: os.environ.get("RAG_COMPOSER", "extractive"))
-    max_sentences: int = 5
-    sentence_margin: float = 0.12  # further sentences must score within this of the best one (tuned on the eval set)
+    max_sentences: int = 4  # the answering sentence and at most three supporting ones
+    sentence_margin: float = 0.06  # supporting sentences must score within this of the best one
+    follow: int = 1  # next sentences that lean on the answering one ("Daarbij …") join it, at most this many
     max_question_chars: int = 2000  # longer questions are clipped, with a notice
     # Decline when the best sentence scores below this. Calibrated on the evaluation set: the
     # unanswerable questions there are near misses scoring 0.85-1.22 like answerable ones (down
     # to 0.80), so any threshold that declines 18 % of them declines 13 % of answerable ones.
     # It is therefore off (0.0); rag/abstain.py's evidence checks decide instead.
     abstain_threshold: float = 0.0
+    # Weights of the extractive composer's sentence score, one per signal of rag/compose.py's
+    # FEATURES; the score is their weighted sum (see DEFAULT_SENTENCE_WEIGHTS).
+    sentence_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SENTENCE_WEIGHTS))
 
     def __post_init__(self):
         _check_choice("AnswerConfig", "composer", self.composer, COMPOSERS)
+
+
+#: The sentence score's weights (AnswerConfig.sentence_weights).
+DEFAULT_SENTENCE_WEIGHTS = {
+    "cosine": 1.0,
+    "coverage": 0.09,
+    "rank": -0.106,
+    "type_match": 0.164,
+}
 
 
 @dataclass
