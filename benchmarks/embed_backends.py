@@ -104,7 +104,7 @@ def _texts() -> dict[str, list[str]]:
     return {"passages": passages, "sentences": sentences, "words": corpus_words(corpus)}
 
 
-def run(rounds: int, explore: bool, n_queries: int) -> dict:
+def run(rounds: int, explore: bool, n_queries: int, passages_only: bool = False) -> dict:
     from index.config import Config
     from index.embedding import Embedder
 
@@ -112,6 +112,8 @@ def run(rounds: int, explore: bool, n_queries: int) -> dict:
     cfg.model.backend = "torch"  # the benchmark builds its own backends; torch needs no export
     base = Embedder(cfg.model, cfg.model_cache)
     texts = _texts()
+    if passages_only:
+        texts = {"passages": texts["passages"]}
     queries = _questions(n_queries)
     variants = _variants(base, explore)
     embedders = {}
@@ -161,8 +163,8 @@ def run(rounds: int, explore: bool, n_queries: int) -> dict:
             "passages_per_s": statistics.median(rates[name]["passages"]),
             "ratio_vs_torch": statistics.median(ratios["passages"]),
             "ratios": ratios["passages"],
-            "sentences_ratio": statistics.median(ratios["sentences"]),
-            "words_ratio": statistics.median(ratios["words"]),
+            "sentences_ratio": statistics.median(ratios["sentences"]) if "sentences" in texts else None,
+            "words_ratio": statistics.median(ratios["words"]) if "words" in texts else None,
             "query_p50_ms": statistics.median(lat),
             "query_p95_ms": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
             "cosine_min": float(cos.min()),
@@ -170,8 +172,8 @@ def run(rounds: int, explore: bool, n_queries: int) -> dict:
         }
     return {
         "passages": len(texts["passages"]),
-        "sentences": len(texts["sentences"]),
-        "words": len(texts["words"]),
+        "sentences": len(texts.get("sentences", [])),
+        "words": len(texts.get("words", [])),
         "mean_tokens": float(np.mean(tokens)),
         "queries": len(queries),
         "rounds": rounds,
@@ -181,15 +183,20 @@ def run(rounds: int, explore: bool, n_queries: int) -> dict:
     }
 
 
+def _x(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{ratio:.2f}x"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--queries", type=int, default=60, help="questions for the single-query latency")
     parser.add_argument("--explore", action="store_true", help="also the OpenVINO settings tried while choosing")
+    parser.add_argument("--passages-only", action="store_true", help="skip the sentences and words (quicker)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    report = run(args.rounds, args.explore, args.queries)
+    report = run(args.rounds, args.explore, args.queries, args.passages_only)
     if args.json:
         print(json.dumps(report, indent=2))
         return
@@ -205,7 +212,7 @@ def main() -> None:
     for name, r in report["backends"].items():
         print(
             f"{name:32s} {r['precision']:>5s} {r['passages_per_s']:7.1f} {r['ratio_vs_torch']:7.2f}x "
-            f"{r['sentences_ratio']:6.2f}x {r['words_ratio']:6.2f}x "
+            f"{_x(r['sentences_ratio']):>7s} {_x(r['words_ratio']):>7s} "
             f"{r['query_p50_ms']:8.1f}ms {r['query_p95_ms']:6.1f}ms {r['cosine_min']:8.5f} {r['cosine_median']:8.5f}"
         )
     print("per-round passage ratios: " + "; ".join(

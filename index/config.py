@@ -49,8 +49,8 @@ class ModelConfig:
     passage_prefix: str = "passage: "
     batch_size: int = 32
     max_seq_length: int = 512
-    # What runs the model (index/backends.py): "openvino" (default; bf16 where the CPU has it, 3.7x
-    # torch's passages/s on the 2-core dev machine, cosine >= 0.99998 to fp32; falls back to torch
+    # What runs the model (index/backends.py): "openvino" (default; bf16 where the CPU has it, 3.7-3.9x
+    # torch's passages/s on the 2-core dev machine, cosine >= 0.99995 to fp32; falls back to torch
     # with a one-line warning where it cannot run) or "torch" (sentence-transformers, fp32). Both
     # give the same vectors to within that cosine, so they share an index (same checksum).
     backend: str = field(default_factory=lambda: os.environ.get("RAG_EMBED_BACKEND", "openvino"))

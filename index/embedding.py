@@ -89,7 +89,7 @@ class Embedder:
     def checksum(self) -> str:
         """Identifies the vectors in the index manifest: the weights' checksum, whichever backend runs.
 
-        Backends share it because they give the same vectors to within cosine 0.9999 (bf16
+        Backends share it because they give the same vectors to within cosine 0.99995 (bf16
         OpenVINO against fp32 torch; tests/test_embedding_backends.py holds them to 0.999), so an
         index built with one may be queried with the other, e.g. after a fallback to torch.
         """
