@@ -100,7 +100,7 @@ _EN_MONEY_QUESTION = re.compile(
 )
 _MONEY = re.compile(r"\b(EUR|euro|USD|dollar|mln|miljoen|miljard|mld)\b|€|\$", re.I)
 # A sum of money as written in the letters: "EUR 10 mln.", "€ 2,5 miljoen", "118 miljoen euro", "USD 5 miljoen".
-_AMOUNT = re.compile(
+AMOUNT = re.compile(
     r"(?:\b(?:EUR|USD)|€|\$)\s?\d[\d.,]*(?:\s?(?:mln|miljoen|miljard|mld|min)\b\.?)?"
     r"|\b\d[\d.,]*\s?(?:(?:mln|miljoen|miljard|mld)\.?\s)?(?:euro|dollar)\b",
     re.I,
@@ -157,7 +157,7 @@ def states_quantity(question: str, language: str, sentence: str) -> bool:
     """Whether ``sentence`` gives the kind of number ``question`` asks for."""
     text = _DATE_OR_YEAR.sub(" ", sentence)
     if asks_count(question, language):
-        text = _AMOUNT.sub(" ", text)
+        text = AMOUNT.sub(" ", text)
     if not _NUMBER.search(text):
         return False
     if asks_money(question, language):

@@ -132,6 +132,15 @@ class CitationBuilder:
         if passage.kind == "body":
             citation.spans.append((passage.start + start, passage.start + end))
 
+    @staticmethod
+    def add_answer_span(citation: Citation, start: int, end: int) -> None:
+        """Record ``passage.text[start:end]`` as the answering span (the bold one of the answer), with
+        its letter offsets for highlighting (body passages only, as :meth:`add_sentence`)."""
+        passage = citation.source.passage
+        citation.answer_text.append(passage.text[start:end])
+        if passage.kind == "body":
+            citation.answer_spans.append((passage.start + start, passage.start + end))
+
     @property
     def citations(self) -> list[Citation]:
         """The citations so far, by number."""

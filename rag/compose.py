@@ -4,10 +4,13 @@ It picks the sentences of the top passages that answer the question — scored w
 model (sentence vectors are computed at index time, so this costs a dot product) and IDF-weighted
 overlap with the question's terms — and joins a few of them, each followed by its ``[n]`` marker:
 the best ones within a margin, the best fresh one for each clause of a compound question, and
-the neighbours they lean on (the sentence before "Hier kan het COA …", a why-question's reason). Every
-word of the answer is a quotation from a letter, so nothing is invented. When even the best
-sentence scores below the calibrated threshold, or the evidence lacks what the question pins
-down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters do not answer.
+the neighbours they lean on (the sentence before "Hier kan het COA …", a why-question's reason).
+The answering sentence leads: the best one holding what the question asks for (a quantity, a
+date, a reason, a list). For a quantity, date or list question a one-line direct answer precedes
+it, that span in bold, recorded on the citation for the sources panel to mark. Every word of the
+answer is a quotation from a letter, so nothing is invented. When the evidence lacks what the
+question pins down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters do
+not answer.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from rag import abstain, references
 from rag.analysis import analyze, numbers
 from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
+from rag.support import is_supported
 from rag.types import Composition, OnText, Source
 
 LEXICAL_WEIGHT = 0.35  # weight of question-term coverage next to the sentence cosine
@@ -58,6 +62,22 @@ _REASON = re.compile(
 # A pronominal adverb right after the subject and verb also points back: "Nederland is daarbij
 # voorzitter van de werkgroep ..." continues the sentence before it.
 _POINTS_BACK = re.compile(rf"^\S+(?:\s+\S+)?\s+(?:is|zijn|wordt|worden|heeft|hebben|kan|zal|werd|was)\s+(?:{_POINTERS})\b", re.I)
+_DATE_QUESTION = re.compile(
+    r"\b((sinds|vanaf|per|tot) wanneer|wanneer|in welk jaar|welke datum|op welke datum|"
+    r"(since|from|until|by) when|when|(in )?what year|which year|what date)\b",
+    re.I,
+)
+_COUNT_WORDS = "twee|drie|vier|vijf|zes|zeven|acht|negen|tien|two|three|four|five|six|seven|eight|nine|ten"
+_LIST_QUESTION = re.compile(rf"\b(welke|wat zijn de|which|what are the)\b(?:\s+\w+)?\s+({_COUNT_WORDS})\b|\bwelke\b.*\bnoemt\b", re.I)
+_MONTH = "|".join(references.MONTHS)
+_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTH})\s+(?:19|20)\d\d\b|\b(?:\d{{1,2}}\s+)(?:{_MONTH})\b|\b(?:19|20)\d\d\b", re.I)
+_ENUMERATION = re.compile(r":\s+\S|\b1\)|(?:,[^,]+){2,}\s(?:en|and)\s")
+# A count as written: "1.859", "23.000 en 58.000", "tienduizenden", with its magnitude.
+_COUNT = re.compile(
+    r"\b\d[\d.,]*(?:\s?(?:mln|miljoen|miljard|mld)\b\.?)?(?:\s(?:en|tot|à|a)\s\d[\d.,]*(?:\s?(?:mln|miljoen|miljard|mld)\b\.?)?)?"
+    r"|\b(?:tien|honderd|duizend)?(?:tientallen|honderden|duizenden|tienduizenden|honderdduizenden|miljoenen)\b",
+    re.I,
+)
 # A compound question joins its clauses with ", en" / ", and": "Welke visumregel …, en sinds wanneer geldt die?"
 _CLAUSE_BREAK = re.compile(r",\s+(?:en|and)\s+", re.I)
 
@@ -65,6 +85,7 @@ LEAD_IN = {
     "nl": "",
     "en": "The letters say (quoted in Dutch): ",
 }
+DIRECT_LEAD_IN = {"nl": "", "en": "In short: "}
 CLOSEST = {
     "nl": "Dit zijn de passages die er het dichtst bij komen.",
     "en": "These are the closest passages.",
@@ -82,6 +103,19 @@ class ScoredSentence:
     @property
     def text(self) -> str:
         return self.source.passage.text[self.start : self.end]
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of answer the question asks for: quantity, date, reason, list, or None."""
+    if abstain.asks_quantity(question):
+        return "quantity"
+    if _DATE_QUESTION.search(question):
+        return "date"
+    if _WHY_QUESTION.search(question):
+        return "reason"
+    if _LIST_QUESTION.search(question):
+        return "list"
+    return None
 
 
 class ExtractiveComposer:
@@ -151,7 +185,21 @@ class ExtractiveComposer:
         reason = self._unanswered(question, language, scored, picked)
         if reason:
             return self._decline(language, reason, on_text)
-        return self._render(picked, language, on_text)
+        ordered, lead = self._lead_first(question, language, picked)
+        return self._render(question, ordered, lead, language, on_text)
+
+    def _lead_first(self, question: str, language: str, picked: list[ScoredSentence]) -> tuple[list[ScoredSentence], ScoredSentence]:
+        """The answering sentence first: the best-scoring one that holds what the question asks for
+        (a quantity, a date, a reason, a list), else the best-scoring one; the sentence it leans
+        on before it. The others keep their reading order."""
+        kind = answer_type(question)
+        lead = max(picked, key=lambda s: (_type_match(kind, question, language, s.text), s.score))
+        first = [lead]
+        if _LEANS_BACK.match(lead.text):
+            before = [s for s in picked if s.source.passage.id == lead.source.passage.id and s.end <= lead.start]
+            if before:
+                first.insert(0, max(before, key=lambda s: s.start))
+        return first + [s for s in picked if not any(s is f for f in first)], lead
 
     def _unanswered(self, question: str, language: str, scored: list[ScoredSentence], picked: list[ScoredSentence]) -> str | None:
         """Why the evidence does not answer the question, or None. May add the sentence stating a quantity."""
@@ -263,18 +311,58 @@ class ExtractiveComposer:
                     break
         return extra
 
-    def _render(self, picked: list[ScoredSentence], language: str, on_text: OnText | None) -> Composition:
+    def _render(self, question: str, picked: list[ScoredSentence], lead: ScoredSentence | None, language: str, on_text: OnText | None) -> Composition:
+        """The direct-answer line (when the question type has one), then the quoted sentences, each with its marker."""
         citations = CitationBuilder()
-        parts: list[str] = []
-        for s in picked:
+        pieces: list[str] = []
+        answering = lead or picked[0]
+        direct = direct_span(question, language, answering.text)
+        if direct and not is_supported(answering.text[direct[0] : direct[1]], answering.source.passage.text):
+            direct = None  # a span the support check cannot confirm (no content terms) is no answer line
+        if direct:
+            citation = citations.cite(answering.source)
+            citations.add_answer_span(citation, answering.start + direct[0], answering.start + direct[1])
+            pieces.append(f"{DIRECT_LEAD_IN[language]}**{answering.text[direct[0] : direct[1]]}** {format_marker([citation.n])}.\n")
+        for i, s in enumerate(picked):
             citation = citations.cite(s.source)
             citations.add_sentence(citation, s.start, s.end)
             quoted = f"“{s.text}”" if language == "en" else s.text
-            part = f"{quoted} {format_marker([citation.n])}"
-            parts.append(part)
-            if on_text:
-                on_text((LEAD_IN[language] if len(parts) == 1 else " ") + part)
-        return Composition(text=LEAD_IN[language] + " ".join(parts), citations=citations.citations, abstained=False)
+            pieces.append(("" if i == 0 else " ") + (LEAD_IN[language] if i == 0 else "") + f"{quoted} {format_marker([citation.n])}")
+        if on_text:
+            for piece in pieces:
+                on_text(piece)
+        return Composition(text="".join(pieces), citations=citations.citations, abstained=False)
+
+
+def _type_match(kind: str | None, question: str, language: str, text: str) -> bool:
+    if kind == "quantity":
+        return abstain.states_quantity(question, language, text)
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "reason":
+        return bool(_REASON.search(text))
+    if kind == "list":
+        return bool(_ENUMERATION.search(text))
+    return False
+
+
+def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the span that answers a quantity, date or list question, or None."""
+    kind = answer_type(question)
+    if kind == "quantity":
+        pattern = abstain.AMOUNT if abstain.asks_money(question, language) else _COUNT
+        for m in pattern.finditer(sentence):
+            if not _DATE.fullmatch(m.group(0).strip()):
+                return m.start(), m.end()
+        return None
+    if kind == "date":
+        m = _DATE.search(sentence)
+        return (m.start(), m.end()) if m else None
+    if kind == "list":
+        colon = sentence.find(": ")
+        if colon >= 0:
+            return colon + 2, len(sentence.rstrip(" .;"))
+    return None
 
 
 def _same(a: ScoredSentence, b: ScoredSentence) -> bool:

@@ -45,6 +45,10 @@ class Citation:
     source: Source
     sentences: list[str] = field(default_factory=list)  # the passage sentences that support the answer
     spans: list[tuple[int, int]] = field(default_factory=list)  # their offsets in Letter.text, for highlighting
+    # The answering span (the amount, date or list the answer's first line gives in bold): its
+    # text, and its offsets in Letter.text for body passages (for highlighting).
+    answer_spans: list[tuple[int, int]] = field(default_factory=list)
+    answer_text: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         p, letter = self.source.passage, self.source.letter
@@ -58,6 +62,8 @@ class Citation:
             "text": p.text,
             "sentences": self.sentences,
             "spans": [list(s) for s in self.spans],
+            "answer_spans": [list(s) for s in self.answer_spans],
+            "answer_text": self.answer_text,
         }
 
 

@@ -77,3 +77,18 @@ def test_the_markers_read_dutch_connectives_not_ordinary_openings():
     assert not _LEANS_BACK.match("Het kabinet hecht aan het behouden en vergroten van draagvlak.")
     assert _REASON.search("Dit is belangrijk, omdat dit type oplossingen ons minder afhankelijk zou kunnen maken.")
     assert not _REASON.search("Nederland is daarbij voorzitter van de werkgroep rondom terugkeer, samen met Malta.")
+
+
+def test_the_answering_sentence_comes_first_after_a_direct_answer_line(assistant):
+    answer = _answer(assistant, "Hoeveel migranten werden in 2023 via REAN ondersteund bij vrijwillige terugkeer?")
+    first_line, rest = answer.text.split("\n", 1)
+    assert first_line == "**1.859** [1]."
+    assert rest.startswith("In 2023 werden vanuit Nederland via het REAN programma 1.859 migranten")
+    cited = answer.citations[0]
+    assert cited.answer_text == ["1.859"]
+    assert [cited.source.letter.text[a:b] for a, b in cited.answer_spans] == ["1.859"]
+
+
+def test_questions_without_a_span_to_give_get_no_direct_line(assistant):
+    answer = _answer(assistant, "Wat bepaalt of een migrant van buiten de EU een werkvergunning krijgt?")
+    assert "**" not in answer.text and "\n" not in answer.text

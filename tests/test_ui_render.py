@@ -17,7 +17,7 @@ from ui.render import answer_html, letter_html, mark_spans, question_html, sourc
 SCRIPT = "<script>alert('x')</script>"
 IMG = "<img src=x onerror=alert(1)>"
 # Tags ui.render writes itself; anything else in its output came from a letter or a user.
-OWN_TAGS = {"a", "article", "button", "details", "div", "h3", "h4", "header", "li", "mark", "ol", "p", "section", "span", "summary", "ul"}
+OWN_TAGS = {"a", "article", "br", "button", "details", "div", "h3", "h4", "header", "li", "mark", "ol", "p", "section", "span", "strong", "summary", "ul"}
 
 
 class Tags(HTMLParser):
@@ -236,3 +236,19 @@ def test_date_range_fields_are_validated_with_a_clear_message():
         parse_dates("2024-01-01", "2023-01-01")
     assert parse_spans("[[1, 5], [7, 9]]") == [(1, 5), (7, 9)]
     assert parse_spans("<script>") == [] and parse_spans('[["a"]]') == []
+
+
+def test_the_direct_answer_is_bold_and_its_span_is_marked_in_the_source_card():
+    letter, sentence = rean_letter()
+    start = letter.text.index(sentence) - 200
+    citation = citation_for(letter, start, start + 1200, sentence)
+    at = letter.text.index("1.859", start)
+    citation.answer_spans = [(at, at + len("1.859"))]
+    citation.answer_text = ["1.859"]
+    answer = make_answer(f"**1.859** [1].\n{sentence} [1]", [citation])
+    markup = answer_html(answer, 0)
+    assert '<strong class="direct">1.859</strong>' in markup and "<br>" in markup
+    card = sources_html(answer, 0)
+    assert '<mark class="answer">1.859</mark> migranten' in card
+    assert card.count('<mark class="support">') == 1  # the sentence, the answer span inside it
+    assert_only_own_markup(markup + card)

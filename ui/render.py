@@ -10,6 +10,7 @@ abstained answer), which the page script scrolls to and highlights.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 
 from index.models import Letter, Passage
@@ -80,6 +81,44 @@ def mark_spans(text: str, base: int, spans, css_class: str = "support") -> str:
     return "".join(out)
 
 
+def mark_answer(text: str, base: int, support, answer) -> str:
+    """``text`` (at offset ``base`` of its letter) escaped, the ``support`` sentences marked and,
+    within them, the ``answer`` span (the amount, date or list the answer gives in bold)."""
+    if not answer:
+        return mark_spans(text, base, support)
+    end = base + len(text)
+    a_start, a_end = max(answer[0][0], base) - base, min(answer[0][1], end) - base
+    if not 0 <= a_start < a_end <= len(text):
+        return mark_spans(text, base, support)
+    inner = f'<mark class="answer">{escape(text[a_start:a_end])}</mark>'
+    # The span lies inside a supporting sentence: mark around it, then splice it in.
+    placeholder = "\x00"
+    marked = mark_spans(text[:a_start] + placeholder + text[a_end:], base, _shift(support, base + a_start, a_end - a_start - 1))
+    return marked.replace(placeholder, inner, 1)
+
+
+def _shift(spans, at: int, by: int) -> list[tuple[int, int]]:
+    """Letter spans after removing ``by`` characters at offset ``at`` (the answer span collapsed to one)."""
+    out = []
+    for s, e in spans:
+        s2 = s if s <= at else max(at, s - by)
+        e2 = e if e <= at else max(at + 1, e - by)
+        out.append((s2, e2))
+    return out
+
+
+def answer_spans(citation: Citation) -> list[tuple[int, int]]:
+    """Letter offsets of the answering span; found in the passage text when the composer gave none (footnotes)."""
+    if citation.answer_spans:
+        return [tuple(s) for s in citation.answer_spans]
+    p = citation.source.passage
+    for span in citation.answer_text:
+        at = p.text.find(span)
+        if at >= 0:
+            return [(p.start + at, p.start + at + len(span))]
+    return []
+
+
 def support_spans(citation: Citation) -> list[tuple[int, int]]:
     """Letter offsets of the supporting sentences; found in the passage text when the composer gave none (footnotes)."""
     if citation.spans:
@@ -110,15 +149,23 @@ def _link_markers(escaped: str, turn: int, titles: dict[int, str]) -> str:
     return link_markers(escaped, anchor)
 
 
+def _bold(escaped: str) -> str:
+    """The answer's ``**span**`` (the direct answer) in bold, its line break kept; applied after escaping."""
+    return _BOLD.sub(r'<strong class="direct">\1</strong>', escaped).replace("\n", "<br>")
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
 def streaming_html(partial: str) -> str:
     """The answer while it is being written (markers become links once the citations are known)."""
-    return f'<div class="answer streaming">{_e(partial)}<span class="cursor" aria-hidden="true">▍</span></div>'
+    return f'<div class="answer streaming">{_bold(_e(partial))}<span class="cursor" aria-hidden="true">▍</span></div>'
 
 
 def answer_html(answer: Answer, turn: int) -> str:
     labels = LABELS.get(answer.language, LABELS["en"])
     titles = {c.n: letter_label(c.source.letter) for c in answer.citations}
-    body = _link_markers(_e(answer.text), turn, titles)
+    body = _bold(_link_markers(_e(answer.text), turn, titles))
     if answer.abstained:
         closest = "".join(
             f'<li><a class="cite" href="#{card_id(turn, f"c{s.rank}")}">{_e(letter_label(s.letter))}</a>'
@@ -147,13 +194,13 @@ def _snippet(text: str) -> str:
 
 
 # ------------------------------------------------------------------ sources panel
-def _card(dom_id: str, badge: str, source: Source, spans: list[tuple[int, int]]) -> str:
+def _card(dom_id: str, badge: str, source: Source, spans: list[tuple[int, int]], answer: list[tuple[int, int]] = ()) -> str:
     p = source.passage
     return (
         f'<article class="src" id="{_e(dom_id)}">'
         f'<header><span class="badge">{_e(badge)}</span> <span class="src-title">{_e(letter_label(source.letter))}</span></header>'
         f'<div class="meta">{_e(_where(source))}</div>'
-        f'<div class="passage">{mark_spans(p.text, p.start, spans)}</div>'
+        f'<div class="passage">{mark_answer(p.text, p.start, spans, list(answer))}</div>'
         f'<button class="open-letter" type="button" data-passage="{_e(p.id)}" data-spans="{_e(json.dumps(spans))}">'
         "Open letter</button></article>"
     )
@@ -162,7 +209,7 @@ def _card(dom_id: str, badge: str, source: Source, spans: list[tuple[int, int]])
 def sources_html(answer: Answer, turn: int) -> str:
     """Source cards of one answer: its citations, or the closest passages when it abstained."""
     if answer.citations:
-        return "".join(_card(card_id(turn, c.n), format_marker([c.n]), c.source, support_spans(c)) for c in answer.citations)
+        return "".join(_card(card_id(turn, c.n), format_marker([c.n]), c.source, support_spans(c), answer_spans(c)) for c in answer.citations)
     if answer.abstained:
         return "".join(_card(card_id(turn, f"c{s.rank}"), f"≈{s.rank}", s, []) for s in answer.passages[:3])
     return '<p class="empty">No sources.</p>'
