@@ -1,71 +1,12 @@
 """When the letters do not answer: checks on the chosen evidence beyond a similarity score.
 
-Questions the letters cannot answer are usually near misses — the topic is there, the asked
-fact is not ("hoeveel … in 2022?" when only 2017–2018 is covered). Similarity alone cannot tell
-those apart, so the evidence must also satisfy what the question pins down:
-
-- a year that sets the question's time frame must occur in the letter the evidence comes from.
-  Years that describe a thing rather than date the asked fact ("het VN-akkoord uit 2018", "de
-  brief van juli 2020", "de rapportage over 2023") are exempt: letters name such things without
-  their year.
-- an acronym of the question (UK, WODC, LVV) must occur in the passages the answer is drawn
-  from, as such or spelled out ("Buitenlandse Zaken" = BZ, "het Verenigd Koninkrijk" = VK; the
-  few international acronyms that differ between English and Dutch — UN/VN, UK/VK, US/VS,
-  NATO/NAVO — are translated). Acronyms identify; paraphrases keep them. In English an acronym
-  before a lowercase word is usually a modifier ("the UN migration agency" is IOM) and is not
-  checked; Dutch hyphenates modifiers ("VN-organisatie").
-- a question asking for a quantity needs a sentence (picked, or among the ten best) that states
-  one — not a year or a date:
-  - a money question ("hoeveel geld", "wat kost", "how much money … contribute") needs a sum of
-    money; a count question ("hoeveel medewerkers", "how many") a number that is not a sum of
-    money ("EUR 10 mln. voor Moldavië" does not say how many refugees) and, in Dutch, the counted
-    noun — unless that noun is generic (mensen, personen), as the letters say who they count;
-  - about the question's subject, not merely the nearest number: its passage must cover at
-    least half as much of the question as the best-covering passage among those the answer is
-    drawn from (or it is the best-matching sentence itself). Coverage weighs the question's
-    terms by IDF over all passages, so "Hoogeveen" counts and "per jaar" hardly; only terms that
-    occur in the letters count, so an English question is judged on its names, acronyms and
-    numbers, and a written-out name also counts as its initials ("Global Concessional
-    Financing Facility" ↔ "GCFF"). The ratio is not tuned: 0.3 to 0.6 give the same result
-    (0.2 declines two unanswerable questions fewer, 0.7 one answerable question more);
-  - within the time frame: a year the question sets must occur in that sentence's passage or
-    its letter's title or date (a 2016–2018 figure does not answer "in 2023").
-
-Each check returns a short reason in the question's language, shown to the user.
-
-Known limits, English questions: a word that also occurs in an English programme name of the
-letters ("return" in REAN) counts for coverage, and an acronym before a lowercase verb ("did the
-UK return …") is taken for a modifier and not checked.
-
-Figures on the evaluation set (149 answerable, 17 unanswerable questions) with these checks:
-13 of 17 unanswerable questions declined, 1 of 149 answerable ones (its answer passage is not
-retrieved). Leaving one out: without the money/count distinction, the English money questions
-or the time frame on the stating passage 12, 12 and 11 of 17 are declined; without the
-acronym check 12; without generic nouns, attributive years or initials 1-2 more answerable
-questions are declined; without coverage (ratio 0) 8 of 17. What the checks do not catch
-needs knowledge or reading: findings of an evaluation the letters only announce, how the
-Netherlands voted, which countries got measures, agreements with a coast guard the letters
-never name.
-
-Tried and dropped:
-
-- names in the question that the letters never mention. Paraphrased questions use such names
-  legitimately ("Drentse gemeente" for Hoogeveen); it declined 12 % of answerable questions.
-- instead of coverage, requiring the stating sentence to score within a margin of the best
-  sentence: 0.05 → 12/17 declined but 5/149 answerable; 0.15 → 9/17 and 2/149. The number of an
-  answerable question often sits one sentence after the one naming the subject ("De uitvoering
-  van dit pakket … EUR 57 miljoen", 0.28 below), an unanswerable one's can score close (0.05
-  for the taskforce budget under "htl Hoogeveen").
-- instead of coverage, the passage's dense cosine within δ of the top passage's: retrieved
-  passages' cosines lie within a few hundredths, 11/17 at δ = 0.01, fewer above.
-- instead of coverage, the question's rarest term in the stating passage: the rarest term is
-  often a paraphrase's verb ("konden"); 6/149 answerable declined. Coverage of the stating
-  sentence rather than its passage: 6/149 (the number often follows the sentence naming the
-  subject). Requiring the same passage as the best sentence: 13/17 and 2/149, stricter than
-  needed.
-- the acronym check against all letters rather than the evidence: catches nothing (the UK is
-  spelled out once, as a GCFF donor); without the English-modifier exception it declined 2
-  answerable questions about "the UN migration agency".
+Unanswerable questions are usually near misses — the topic is there, the asked fact is not — so
+the evidence must also hold what the question pins down: a year that dates the asked fact (not
+one naming a thing, "het akkoord uit 2018") in the evidence letter; an acronym of the question
+in the passages drawn from, as such or spelled out (UK = VK = "Verenigd Koninkrijk"); and, for a
+quantity question, a sentence stating the asked kind of number (a sum of money, or a count of
+the asked noun) in a passage about the question's subject and in its time frame. Each check
+returns a short reason in the question's language, shown to the user.
 """
 
 from __future__ import annotations
