@@ -18,7 +18,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"folder for reports and plots (default: {DEFAULT_OUT}/)")
     p.add_argument("--compare", help="comma-separated retrieval modes to run side by side, e.g. bm25,dense,hybrid")
-    p.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
     p.add_argument("--fast", action="store_true", help="only the fast subset of eval/floors.json, checked against its floors")
     p.add_argument("--judge", action="store_true", help="add LLM-judge faithfulness and relevancy (needs RAG_LLM_BASE_URL/MODEL)")
     p.add_argument("--from-feedback", metavar="FILE", help="turn the app's feedback JSONL into draft items (no evaluation)")
@@ -118,7 +117,7 @@ def run_command(args, cfg: Config, build=None) -> int:
     assistant = Assistant.load(config=cfg)
     out = Path(args.out)
     try:
-        reports = [run_eval(assistant, items, mode=mode, k=args.k, judge=judge) for mode in modes]
+        reports = [run_eval(assistant, items, mode=mode, k=cfg.retrieval.k, judge=judge) for mode in modes]
     except JudgeError as exc:
         console.print(f"[red]rag eval: judge failed: {exc}[/red]")
         return 2

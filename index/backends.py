@@ -32,8 +32,7 @@ from typing import Any
 
 import numpy as np
 
-#: Accepted values of ``ModelConfig.backend``.
-BACKENDS = ("openvino", "torch")
+from index.config import BACKENDS  # the accepted values of ``ModelConfig.backend``
 
 #: Bumped whenever the exported graph changes, so old exports are not reused.
 EXPORT_VERSION = 1

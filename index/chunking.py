@@ -22,7 +22,7 @@ embedding model's own tokenizer is applied on top, so no passage is truncated by
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -42,7 +42,7 @@ CHUNKER_VERSION = 2
 
 def chunker_settings(cfg: ChunkConfig) -> dict:
     """What an index manifest records about its chunker, and what opening an index compares."""
-    return {**asdict(cfg), "version": CHUNKER_VERSION}
+    return {**cfg.model_dump(), "version": CHUNKER_VERSION}
 
 _PARAGRAPH = re.compile(r"\S.*?(?=\s*\n[ \t]*\n|\s*\Z)", re.DOTALL)  # up to a blank line
 _WORD = re.compile(r"\S+")

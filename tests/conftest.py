@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Config, ModelConfig
+from index.config import Config
 
 # Shared non-fixture helpers live in tests/helpers.py (``from helpers import letter_path``).
 
@@ -27,7 +27,7 @@ def model_cache(rag_home) -> Path:
 def embedder(model_cache):
     from index.embedding import Embedder
 
-    return Embedder(ModelConfig(), model_cache)
+    return Embedder(Config().model, model_cache)  # RAG_EMBED_BACKEND picks what runs it
 
 
 @pytest.fixture()

@@ -9,19 +9,20 @@ import numpy as np
 import pytest
 
 from index.backends import BACKENDS, BackendUnavailable, TorchBackend, export_dir, load_backend
-from index.config import ModelConfig, bundled_letters_dir
+from index.config import Config, ModelConfig, bundled_letters_dir
 
 FAITHFUL = 0.999  # the issue asks 0.99; backends share the index checksum, so they are held to more
 
 
 def test_backend_setting_is_validated(monkeypatch):
     monkeypatch.delenv("RAG_EMBED_BACKEND", raising=False)
-    assert ModelConfig().backend == "openvino"
+    assert Config().model.backend == "openvino"
     assert ModelConfig(backend="torch").backend == "torch"
-    with pytest.raises(ValueError, match="backend must be"):
+    with pytest.raises(ValueError, match="backend\n.*must be one of openvino, torch, not 'onnx'"):
         ModelConfig(backend="onnx")
     monkeypatch.setenv("RAG_EMBED_BACKEND", "torch")
-    assert ModelConfig().backend == "torch"
+    assert Config().model.backend == "torch"
+    assert ModelConfig().backend == "openvino"  # a section alone reads no environment
     with pytest.raises(ValueError, match="unknown embedding backend"):
         load_backend("tensorrt", object(), "m", "0" * 64, Path("."), 32)
     assert set(BACKENDS) == {"openvino", "torch"}
@@ -112,7 +113,7 @@ def _cosines(a, b):
 
 @pytest.mark.slow
 def test_default_backend_is_openvino_with_the_same_checksum(embedder, openvino_embedder, torch_embedder):
-    if ModelConfig().backend == "openvino":
+    if Config().model.backend == "openvino":
         assert embedder.backend.name == "openvino"
     assert torch_embedder.backend_name == "torch-f32"
     assert openvino_embedder.checksum == torch_embedder.checksum

@@ -121,11 +121,9 @@ def test_a_named_letter_is_a_prior_not_a_filter(assistant):
 
 
 def test_references_can_be_switched_off(assistant):
-    from dataclasses import replace
-
     from rag.retrieve import Retriever
 
-    plain = Retriever(assistant.store, assistant.embedder, replace(assistant.config.retrieval, reference_weight=0))
+    plain = Retriever(assistant.store, assistant.embedder, assistant.config.retrieval.model_copy(update={"reference_weight": 0}))
     sources = plain.retrieve("Werken sancties en strafmaatregelen tegen onwillige landen volgens de brief van juli 2020 doorgaans?").sources
     assert sources[0].letter.id != LETTER_2020
 

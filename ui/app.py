@@ -19,7 +19,7 @@ from typing import Callable
 
 import gradio as gr
 
-from index.config import Config, ServeConfig
+from index.config import Config
 from rag.assistant import Assistant, QuestionError
 from rag.retrieve import MODES
 from ui.feedback import MAX_COMMENT_CHARS, record_feedback
@@ -318,12 +318,12 @@ def launch(demo: gr.Blocks, host: str, port: int | None, share: bool, block: boo
     )
 
 
-def serve(config: Config, host: str = ServeConfig.host, port: int = ServeConfig.port, share: bool = ServeConfig.share) -> None:
-    """Build the index if it is missing (with progress), then serve the app until interrupted."""
+def serve(config: Config) -> None:
+    """Build the index if it is missing (with progress), then serve the app (``config.serve``) until interrupted."""
     from index.store import exists
     from ui.progress import build_with_progress
 
     if not exists(config.index_dir):
         print(f"No index at {config.index_dir}; building it from the bundled letters first.")
         build_with_progress(None, config)
-    launch(build_app(lambda: Assistant.load(config=config), config), host, port, share)
+    launch(build_app(lambda: Assistant.load(config=config), config), config.serve.host, config.serve.port, config.serve.share)

@@ -12,15 +12,45 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from eval.cli import add_arguments as add_eval_arguments
-from index.config import Config, ServeConfig
+from index.config import BACKENDS, COMPOSERS, MODES, Config, settings_error
+
+#: The flags that set a field of the one settings object, each onto its field (``rag X --help``).
+SETTING_FLAGS = {
+    "index": "index_dir",
+    "backend": "model.backend",
+    "mode": "retrieval.mode",
+    "k": "retrieval.k",
+    "composer": "answer.composer",
+    "host": "serve.host",
+    "port": "serve.port",
+    "share": "serve.share",
+}
 
 
 def _config(args) -> Config:
+    """The settings: their defaults, then the ``RAG_`` environment variables, then this command's flags."""
     cfg = Config()
-    if getattr(args, "index", None):
-        cfg.index_dir = Path(args.index)
+    for flag, setting in SETTING_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            *sections, name = setting.split(".")
+            target = cfg
+            for section in sections:
+                target = getattr(target, section)
+            setattr(target, name, value)
     return cfg
+
+
+def _add_setting_flags(p: argparse.ArgumentParser, *, answering: bool = True) -> None:
+    """Flags for the main settings; unset, a flag leaves the setting (or its ``RAG_`` variable) alone."""
+    p.add_argument("--backend", choices=BACKENDS, help="what runs the embedding model (default: openvino; RAG_EMBED_BACKEND)")
+    if answering:
+        p.add_argument("--mode", choices=MODES, help="retrieval mode (default: hybrid; RAG_RETRIEVAL__MODE)")
+        p.add_argument("-k", type=int, help="passages to retrieve (default: 10; RAG_RETRIEVAL__K)")
+        p.add_argument("--composer", choices=COMPOSERS, help="answer composer (default: extractive; RAG_COMPOSER)")
 
 
 # ---------------------------------------------------------------- rag index
@@ -112,7 +142,7 @@ def cmd_ask(args) -> int:
 
     cfg = _config(args)
     assistant = Assistant.load(config=cfg)
-    options = {"k": args.k, "mode": args.mode, "letters": args.letter, "date_from": args.date_from, "date_to": args.date_to}
+    options = {"letters": args.letter, "date_from": args.date_from, "date_to": args.date_to}
     if args.batch:
         failures = 0
         for line_no, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), start=1):
@@ -150,7 +180,7 @@ def cmd_serve(args) -> int:
     from ui.app import serve
 
     cfg = _config(args)
-    serve(cfg, host=args.host, port=args.port, share=args.share)
+    serve(cfg)
     return 0
 
 
@@ -163,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
     p.add_argument("--add", action="store_true", help="add PATHS to the letters already indexed")
     p.add_argument("--no-dedup", action="store_true", help="keep every file as its own letter, even exact copies")
+    _add_setting_flags(p, answering=False)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("passages", help="list the indexed passages")
@@ -176,8 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", help="index folder")
     p.add_argument("--batch", help='JSONL file of {"id": ..., "question": ...} lines; writes one JSON line per question')
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
-    p.add_argument("-k", type=int, default=10, help="passages to retrieve (default 10)")
-    p.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="retrieval mode (default: hybrid)")
+    _add_setting_flags(p)
     p.add_argument("--letter", action="append", help="only search this letter id (repeatable)")
     p.add_argument("--from", dest="date_from", help="only letters dated on/after yyyy-mm-dd")
     p.add_argument("--to", dest="date_to", help="only letters dated on/before yyyy-mm-dd")
@@ -185,13 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate retrieval and answers on the evaluation set; compare modes")
     add_eval_arguments(p)
+    _add_setting_flags(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the chat window in the browser (builds the index first if missing)")
     p.add_argument("--index", help="index folder")
-    p.add_argument("--host", default=ServeConfig.host, help="address to listen on (default: %(default)s, this machine only)")
-    p.add_argument("--port", type=int, default=ServeConfig.port, help="port (default: %(default)s)")
-    p.add_argument("--share", action="store_true", help="also create a public gradio.live link (off by default)")
+    _add_setting_flags(p)
+    p.add_argument("--host", help="address to listen on (default: 127.0.0.1, this machine only; RAG_SERVE__HOST)")
+    p.add_argument("--port", type=int, help="port (default: 7860; RAG_SERVE__PORT)")
+    p.add_argument("--share", action="store_true", default=None, help="also create a public gradio.live link (off by default)")
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -214,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except user_errors as exc:
-        message = " ".join(str(exc).split()) or exc.__class__.__name__
+        if isinstance(exc, ValidationError):  # a setting (flag or RAG_ variable) out of its range
+            message = settings_error(exc)
+        else:
+            message = " ".join(str(exc).split()) or exc.__class__.__name__
         print(f"rag {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
