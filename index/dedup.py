@@ -33,6 +33,10 @@ from itertools import combinations
 from index.metadata import fallback_title
 from index.models import Letter
 
+# What makes two files one letter. Fixed by measurement, not settings: changing them changes which
+# letters an index holds, so they stay here (index.config.Config.merge_duplicates turns merging off).
+
+#: Words per shingle.
 SHINGLE_WORDS = 5
 #: Share of shingles two bodies must have in common (of the larger, or of the smaller for a lost-pages
 #: extraction). Versions of one regulation (2003 and 2004 editions, Aruba's and Sint Maarten's) share up

@@ -25,7 +25,8 @@ from rag.citations import MARKER, strip_markers
 #: scores 1.0 and paraphrases of the letters' sentences keep most terms (0.75–1.0 on the fragments
 #: in tests/test_support.py); a sentence on another topic that reuses a few of the passage's words
 #: stays at or below 0.5. 0.6 lies between the two groups, a little closer to the other topics
-#: because an LLM's paraphrases vary more than the calibration set.
+#: because an LLM's paraphrases vary more than the calibration set. Fixed by that calibration, not
+#: a setting: the composers and the evaluation's claim check must judge support alike.
 SUPPORT_THRESHOLD = 0.6
 
 # Markers right after sentence-final punctuation ("... gastgemeenschappen. [1] Volgens ...") end
