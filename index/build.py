@@ -8,13 +8,23 @@ the words of English questions into the letters' words.
 Builds are incremental through a content-hash cache: a text (passage, sentence or word) already in the
 previous index (same model, same weights) reuses its vector, so adding, changing or removing one
 letter embeds only what changed, and the result equals a full rebuild.
+
+Reading, cleaning and chunking are incremental too: the index records, per source file, the sha256
+of its bytes and the letter it loaded as (``sources.json``). A file whose bytes are unchanged reuses
+that letter without being cleaned again; every letter, reused or new, still goes through duplicate
+detection together (a new file may duplicate an indexed one, or make a shared line boilerplate);
+and a letter that comes out of it exactly as stored reuses its passages and sentence offsets
+instead of being chunked again. Both reuses hold only while the code and settings that make
+letters and passages are those of the previous build (:func:`pipeline_fingerprint`), so
+``rag index --add`` costs what the added files cost, plus one pass over what is stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +37,7 @@ from index.dedup import merge_duplicates
 from index.embedding import Embedder
 from index.letters import load_letters
 from index.loaders import LoadError
-from index.models import Passage
+from index.models import Letter, Passage
 from index.sentences import sentence_spans
 from index.vocabulary import corpus_words
 
@@ -51,6 +61,8 @@ class BuildReport:
     seconds: float
     errors: list[LoadError] = field(default_factory=list)
     index_path: Path | None = None
+    files_reused: int = 0  # source files whose letter came from the previous index (not read and cleaned)
+    letters_rechunked: int = 0  # letters chunked in this build (the others reused their stored passages)
 
 
 def _text_key(text: str) -> str:
@@ -66,21 +78,110 @@ def _sentence_texts(passage: Passage, spans: list[tuple[int, int]]) -> list[str]
     return [passage.text[a:b] for a, b in spans]
 
 
-def _previous_vectors(cfg: Config, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the current index by text hash, if it was built with the same model."""
+#: The modules whose code turns a source file into a Letter, and then a Letter into passages and sentences.
+_LETTER_MODULES = ("loaders", "cleaning", "metadata", "letters", "models", "sentences")
+_PASSAGE_MODULES = ("models", "sentences", "tokens", "chunking")
+
+
+def _code_digest(modules: tuple[str, ...], *settings) -> str:
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def letter_fingerprint() -> str:
+    """Identifies how a file becomes a letter (the code that reads, cleans and describes it)."""
+    return _code_digest(_LETTER_MODULES)
+
+
+def passage_fingerprint(cfg: Config, embedder: Embedder) -> str:
+    """Identifies how a letter becomes passages: the chunking code and settings, and what
+    ``embedder.fits`` checks passages against."""
+    model = embedder.cfg
+    return _code_digest(_PASSAGE_MODULES, chunker_settings(cfg.chunk), embedder.model_id, embedder.checksum,
+                        model.max_seq_length, model.passage_prefix)
+
+
+@dataclass
+class _Previous:
+    """What the current index lets a new build reuse."""
+
+    index: store.IndexStore | None = None
+    sources: dict = field(default_factory=dict)  # its sources.json
+    files: dict[tuple[str, str], Letter] = field(default_factory=dict)  # (source path, sha256 of its bytes) -> letter as loaded
+
+
+def _previous(cfg: Config) -> _Previous:
+    """The current index, and the letters its unchanged source files loaded as (same letter code)."""
     try:
-        previous = store.load_index(cfg.index_dir)
+        index = store.load_index(cfg.index_dir)
     except store.StoreError:
+        return _Previous()
+    sources = store.read_sources(cfg.index_dir) or {}
+    previous = _Previous(index, sources)
+    if sources.get("letters") == letter_fingerprint():
+        for record in sources["files"]:
+            letter = Letter.from_dict(record["letter"]) if "letter" in record else index.letters.get(record["letter_id"])
+            if letter is not None:  # as load_letter made it: the id is the file's stem until ids are made unique
+                previous.files[(record["path"], record["content_hash"])] = replace(letter, id=Path(letter.source).stem)
+    return previous
+
+
+def _previous_vectors(previous: _Previous, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the current index by text hash, if it was built with the same model."""
+    if previous.index is None:
         return {}
-    m = previous.manifest
+    m = previous.index.manifest
     if m.model_id != embedder.model_id or m.model_checksum != embedder.checksum or m.dim != embedder.dim:
         return {}
-    vectors = previous.vectors()
-    cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(previous.passages)}
-    for p, spans, sentence_vectors in zip(previous.passages, previous.sentences, previous.sentence_vectors):
+    vectors = previous.index.vectors()
+    cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(previous.index.passages)}
+    for p, spans, sentence_vectors in zip(previous.index.passages, previous.index.sentences, previous.index.sentence_vectors):
         cache.update(zip(map(_text_key, _sentence_texts(p, spans)), sentence_vectors))
-    cache.update(zip(map(_word_key, previous.words), previous.word_vectors))
+    cache.update(zip(map(_word_key, previous.index.words), previous.index.word_vectors))
     return cache
+
+
+def _previous_chunks(previous: _Previous, fingerprint: str) -> dict[str, tuple[Letter, list[Passage], list]]:
+    """Per letter id of the current index: the letter, its passages and their sentence offsets (same chunking only)."""
+    if previous.index is None or previous.sources.get("passages") != fingerprint:
+        return {}
+    chunks: dict[str, tuple[Letter, list[Passage], list]] = {}
+    for p, spans in zip(previous.index.passages, previous.index.sentences):
+        letter, passages, sentences = chunks.setdefault(p.letter, (previous.index.letters[p.letter], [], []))
+        passages.append(p)
+        sentences.append(spans)
+    return chunks
+
+
+def _reuse_file(previous: _Previous) -> Callable[[Path], Letter | None]:
+    """``load_letters``'s ``cached``: the stored letter of a file whose bytes are unchanged."""
+
+    def cached(path: Path) -> Letter | None:
+        if not previous.files:
+            return None
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None  # load_letter reports it
+        return previous.files.get((str(path), digest))
+
+    return cached
+
+
+def _source_records(loaded: list[Letter], letters: list[Letter], fingerprints: dict[str, str]) -> dict:
+    """``sources.json``: per loaded file its hash and letter id, and the letter itself where the
+    index's (merged) letter of that id differs from it (an alias, a letter that absorbed one)."""
+    kept = {letter.id: letter for letter in letters}
+    files = []
+    for letter in loaded:
+        record = {"path": letter.source, "content_hash": letter.content_hash, "letter_id": letter.id}
+        if kept.get(letter.id) != letter:
+            record["letter"] = letter.to_dict()
+        files.append(record)
+    return {**fingerprints, "files": files}
 
 
 def _embed(
@@ -122,19 +223,43 @@ def build_index(
     report = progress or (lambda stage, done, total: None)
     sources = [Path(p) for p in (paths or [bundled_letters_dir()])]
 
-    letters, errors = load_letters(sources, on_letter=lambda done, total: report("letters", done, total))
-    if not letters:
+    previous = _previous(cfg)
+    reuse, reused_files = _reuse_file(previous), 0
+
+    def cached(path: Path) -> Letter | None:
+        nonlocal reused_files
+        letter = reuse(path)
+        reused_files += letter is not None
+        return letter
+
+    loaded, errors = load_letters(sources, on_letter=lambda done, total: report("letters", done, total), cached=cached)
+    if not loaded:
         reasons = "; ".join(str(e) for e in errors) or "no supported files"
         raise BuildError(f"no letter could be read ({reasons}); the existing index was not changed")
-    files = {str(Path(letter.source).resolve()): letter.content_hash for letter in letters}
-    letters = merge_duplicates(letters) if cfg.merge_duplicates else sorted(letters, key=lambda letter: letter.id)
+    files = {str(Path(letter.source).resolve()): letter.content_hash for letter in loaded}
+    # Every letter, reused or read anew, is compared with every other: what is a duplicate (and what
+    # is boilerplate) depends on the whole collection.
+    letters = merge_duplicates(loaded) if cfg.merge_duplicates else sorted(loaded, key=lambda letter: letter.id)
     duplicates = {alias: letter.id for letter in letters for alias in letter.aliases}
 
     embedder = embedder or Embedder(cfg.model, cfg.model_cache)
-    passages = [p for letter in letters for p in chunk_letter(letter, cfg.chunk, fits=embedder.fits)]
+    fingerprints = {"letters": letter_fingerprint(), "passages": passage_fingerprint(cfg, embedder)}
+    stored = _previous_chunks(previous, fingerprints["passages"])
+    passages: list[Passage] = []
+    sentences: list[list[tuple[int, int]]] = []
+    rechunked = 0
+    for letter in letters:
+        if letter.id in stored and stored[letter.id][0] == letter:  # the same letter as indexed: its passages stand
+            passages += stored[letter.id][1]
+            sentences += stored[letter.id][2]
+            continue
+        fresh = chunk_letter(letter, cfg.chunk, fits=embedder.fits)
+        passages += fresh
+        sentences += [sentence_spans(p.text) for p in fresh]
+        rechunked += 1
 
-    sentences = [sentence_spans(p.text) for p in passages]
-    cache = _previous_vectors(cfg, embedder)
+    cache = _previous_vectors(previous, embedder)
+    del previous, stored  # the cache keeps the vectors it needs
     vectors, embedded = _embed([p.embedding_text() for p in passages], cache, embedder, "passages", report)
     flat_sentences = [t for p, spans in zip(passages, sentences) for t in _sentence_texts(p, spans)]
     sentence_vectors, embedded_sentences = _embed(flat_sentences, cache, embedder, "sentences", report)
@@ -152,6 +277,7 @@ def build_index(
     path = store.write_index(
         cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, words, word_vectors,
         ann_min_passages=cfg.retrieval.ann_min_passages,
+        sources=_source_records(loaded, letters, fingerprints),
     )
     return BuildReport(
         letters=len(letters),
@@ -164,5 +290,7 @@ def build_index(
         seconds=time.perf_counter() - started,
         errors=errors,
         index_path=path,
+        files_reused=reused_files,
+        letters_rechunked=rechunked,
     )
 

@@ -62,17 +62,22 @@ def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[LoadError]]:
 
 
 def load_letters(
-    paths: list[str | Path], on_letter: Callable[[int, int], None] | None = None
+    paths: list[str | Path],
+    on_letter: Callable[[int, int], None] | None = None,
+    cached: Callable[[Path], Letter | None] | None = None,
 ) -> tuple[list[Letter], list[LoadError]]:
     """Load every letter in ``paths`` (files or folders), carrying on past files that fail.
 
-    Returns the letters and the errors; ``on_letter(done, total)`` reports progress.
+    Returns the letters and the errors; ``on_letter(done, total)`` reports progress. ``cached(path)``
+    may return the letter :func:`load_letter` would make of the file (an index build passes the
+    previous build's letters of unchanged files), which is then used instead of reading it again.
     """
     files, errors = expand_paths(paths)
     letters: list[Letter] = []
     for done, path in enumerate(files, 1):
         try:
-            letters.append(load_letter(path))
+            letter = cached(path) if cached else None
+            letters.append(letter if letter is not None else load_letter(path))
         except LoadError as exc:
             errors.append(exc)
         if on_letter:

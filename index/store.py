@@ -12,6 +12,8 @@ Layout of ``index_dir``::
     v-<stamp>/sentences.npy    their embeddings, in the same order (the extractive composer scores them)
     v-<stamp>/words.json       the distinct words of the passages (index/vocabulary.py)
     v-<stamp>/words.npy        their embeddings, in the same order (rag/translation.py translates with them)
+    v-<stamp>/sources.json     per source file its content hash and the letter it loaded as (before
+                               merging), for the next build to reuse (index/build.py); optional
 
 Vectors are held once: the passage vectors are a view of the FAISS index's own storage (flat or
 the HNSW graph's flat storage), and the sentence and word vectors are memory-mapped ``.npy``
@@ -38,6 +40,7 @@ from index.models import Letter, Passage
 
 FORMAT_VERSION = 2  # 2: words.json and words.npy
 REBUILD_HINT = "rag index --index {dir}"
+SOURCES_FILE = "sources.json"
 
 
 class StoreError(RuntimeError):
@@ -225,6 +228,7 @@ def write_index(
     words: list[str],
     word_vectors: np.ndarray,
     ann_min_passages: int | None = None,
+    sources: dict | None = None,
 ) -> Path:
     """Write a complete new version and switch ``CURRENT`` to it atomically; returns its folder.
 
@@ -262,6 +266,8 @@ def write_index(
         np.save(version / "sentences.npy", np.asarray(sentence_vectors, dtype=np.float32))
         (version / "words.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
         np.save(version / "words.npy", np.asarray(word_vectors, dtype=np.float32).reshape(len(words), manifest.dim))
+        if sources is not None:
+            (version / SOURCES_FILE).write_text(json.dumps(sources, ensure_ascii=False), "utf-8")
         # The manifest goes last: a version folder without one is never opened.
         (version / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False), "utf-8")
         pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
@@ -284,6 +290,15 @@ def _write_jsonl(path: Path, rows) -> None:
 def _read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_sources(index_dir: Path) -> dict | None:
+    """The active version's ``sources.json`` (what :func:`write_index` was given), or None."""
+    active = _active_dir(Path(index_dir))
+    try:
+        return json.loads((active / SOURCES_FILE).read_text(encoding="utf-8")) if active else None
+    except (OSError, ValueError):
+        return None
 
 
 def read_manifest(index_dir: Path) -> Manifest:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import letter_path
 
 from index import store
-from index.build import BuildError, build_index
+from index import letters as letters_module
+from index.build import BuildError, build_index, indexed_sources
 from index.chunking import chunker_settings
+from index.letters import load_letter
 from index.vocabulary import corpus_words
 from ui.cli import main as rag
 
@@ -84,6 +87,52 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
     np.testing.assert_allclose(a[1], b[1], atol=1e-5)
     np.testing.assert_allclose(a[3], b[3], atol=1e-5)
     np.testing.assert_allclose(a[5], b[5], atol=1e-5)
+
+
+def test_adding_letters_reads_only_the_new_files_and_equals_a_full_build(config, embedder, rag_home, monkeypatch, tmp_path):
+    """``rag index --add B`` on an index of A gives the index a full build of A + B gives, while reading
+    and chunking only what B changes. B holds 001, the same letter as A's 000: the merge must still
+    compare new files with the indexed letters."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    for folder, prefixes in ((a, ("000", "002")), (b, ("001", "004"))):
+        for prefix in prefixes:
+            shutil.copy(letter_path(prefix), folder)
+    full = config.__class__(index_dir=tmp_path / "full", model_cache=config.model_cache)
+    build_index([a, b], full, embedder=embedder)
+
+    first = build_index([a], config, embedder=embedder)
+    assert first.files_reused == 0 and first.letters_rechunked == first.letters == 2
+    again = build_index(indexed_sources(config), config, embedder=embedder)  # nothing changed: nothing re-read
+    assert again.files_reused == 2 and again.letters_rechunked == 0 and again.embedded == 0
+    monkeypatch.setenv("RAG_HOME", str(rag_home))
+    loads = []
+    monkeypatch.setattr(letters_module, "load_letter", lambda path: loads.append(Path(path).name) or load_letter(path))
+    assert rag(["index", "--add", str(b), "--index", str(config.index_dir)]) == 0
+    assert sorted(loads) == sorted(p.name for p in b.iterdir())  # A's files were not read again
+
+    added, expected = store.load_index(config.index_dir), store.load_index(full.index_dir)
+    assert expected.manifest.duplicates  # 000 and 001 merged in the full build ...
+    assert added.manifest.duplicates == expected.manifest.duplicates  # ... and across the two builds
+    assert added.manifest.files == expected.manifest.files
+    assert added.letters == expected.letters
+    x, y = _snapshot(config.index_dir), _snapshot(full.index_dir)
+    assert x[0] == y[0] and x[2] == y[2] and x[4] == y[4]
+    np.testing.assert_allclose(x[1], y[1], atol=1e-5)
+    np.testing.assert_allclose(x[3], y[3], atol=1e-5)
+    np.testing.assert_allclose(x[5], y[5], atol=1e-5)
+
+    # A source file that changes is read again, and only its letter is chunked again.
+    changed = b / letter_path("004").name
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text[: text.rstrip().rfind("\n\n")], encoding="utf-8")
+    loads.clear()
+    edited = build_index(indexed_sources(config), config, embedder=embedder)
+    assert loads == [changed.name] and edited.files_reused == 3 and edited.letters_rechunked == 1
+    shutil.rmtree(full.index_dir)
+    build_index([a, b], full, embedder=embedder)
+    x, y = _snapshot(config.index_dir), _snapshot(full.index_dir)
+    assert x[0] == y[0] and x[2] == y[2] and x[4] == y[4]
 
 
 def test_failed_build_leaves_the_previous_index_intact(corpus, config, embedder, monkeypatch):
