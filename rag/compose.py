@@ -22,7 +22,7 @@ from index.config import AnswerConfig
 from index.store import IndexStore
 from index.text_overlap import containment
 from rag import abstain, references
-from rag.analysis import analyze, numbers
+from rag.analysis import analyze
 from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
 from rag.support import is_supported
@@ -30,9 +30,8 @@ from rag.types import Composition, OnText, Source
 
 LEXICAL_WEIGHT = 0.35  # weight of question-term coverage next to the sentence cosine
 RANK_WEIGHT = 0.02  # a small prior for sentences of higher-ranked passages
-NUMBER_BONUS = 0.03  # "hoeveel"/"how many" questions prefer sentences that carry a number
+TYPE_WEIGHT = 0.03  # a sentence holding what the question type asks for (answer_type: quantity, date, reason, list)
 FIELD_BONUS = 0.3  # a letterhead field the question asks for ("welk kenmerk …?") is the answer
-REASON_BONUS = 0.05  # "waarom"/"why" questions prefer sentences that state a reason or purpose
 TOP_SOURCES = 5  # sentences are drawn from this many of the ranked passages
 MIN_SENTENCES = 2  # the runner-up sentence joins even outside the margin: it often holds the second half
 FOLLOW = 2  # at most this many following sentences join a chosen one
@@ -137,14 +136,13 @@ class ExtractiveComposer:
         self._term_weights = abstain.TermWeights((p.id, p.text) for p in store.passages)
         self._profiles = profiles
 
-    def score_sentences(self, question: str, sources: list[Source]) -> list[ScoredSentence]:
+    def score_sentences(self, question: str, sources: list[Source], language: str) -> list[ScoredSentence]:
         """Every sentence of the top passages, best first."""
         query = self.embedder.encode_query(question)
         # "volgens de rapportage van Buitenlandse Zaken" says where to look, not what to quote.
         _, searched = references.search_text(question, self._profiles)
         q_terms = set(analyze(searched)) - _QUESTION_WORDS
-        wants_number = abstain.asks_quantity(question)
-        wants_reason = bool(_WHY_QUESTION.search(question))
+        kind = answer_type(question)
         fields = references.letterhead_fields(question)
         weights = {t: self._term_weights.idf.get(t, self._term_weights.max_idf) for t in q_terms}
         total = sum(weights.values())
@@ -166,10 +164,8 @@ class ExtractiveComposer:
                 terms = set(analyze(text))
                 coverage = sum(weights[t] for t in q_terms & terms) / total if q_terms else 0.0
                 evidence = float(cosine) + LEXICAL_WEIGHT * coverage
-                if wants_number and numbers(text):
-                    evidence += NUMBER_BONUS
-                if wants_reason and _REASON.search(text):
-                    evidence += REASON_BONUS
+                if kind and _type_match(kind, question, language, text):
+                    evidence += TYPE_WEIGHT
                 if fields and source.passage.kind == "letterhead" and text.startswith(fields):
                     evidence += FIELD_BONUS
                 if text[0].islower():
@@ -178,10 +174,10 @@ class ExtractiveComposer:
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
-        scored = self.score_sentences(question, sources)
+        scored = self.score_sentences(question, sources, language)
         if not scored or scored[0].evidence < self.cfg.abstain_threshold:
             return self._decline(language, None, on_text)
-        picked = self._pick(question, sources, scored)
+        picked = self._pick(question, sources, scored, language)
         reason = self._unanswered(question, language, scored, picked)
         if reason:
             return self._decline(language, reason, on_text)
@@ -250,14 +246,14 @@ class ExtractiveComposer:
             on_text(text)
         return Composition(text=text, citations=[], abstained=True)
 
-    def _pick(self, question: str, sources: list[Source], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _pick(self, question: str, sources: list[Source], scored: list[ScoredSentence], language: str) -> list[ScoredSentence]:
         """The best sentences within the margin, one more per clause, and their continuations."""
         best = scored[0].score
         picked = [scored[0]]
         for clause in self._clauses(question):
             # Scored against the whole question, the first clause crowds out the second
             # ("…, en sinds wanneer geldt die?"): each clause adds its best sentence not yet chosen.
-            ranked = self.score_sentences(clause, sources)
+            ranked = self.score_sentences(clause, sources, language)
             fresh = [s for s in ranked if not any(_same(s, p) or _similar(s.text, p.text) for p in picked)]
             if fresh and fresh[0].score >= ranked[0].score - self.cfg.sentence_margin:
                 picked.append(fresh[0])

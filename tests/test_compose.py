@@ -45,12 +45,6 @@ def test_why_questions_get_the_sentences_that_give_the_reason(assistant):
     assert "ontmoedigen" in answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="since score fusion (a0a40a0) the 25bis passage ranks 3rd and the clause 'sinds wanneer geldt die?' "
-    "picks a sentence sharing only 'geldt' (0.937) over the one with the year (0.923): the composer lacks an "
-    "answer-type signal for time questions (issue 11)",
-)
 def test_each_clause_of_a_compound_question_gets_its_own_evidence(assistant):
     answer = _answer(assistant, "Welke Europese visumregel maakt het mogelijk landen aan te pakken die slecht meewerken aan terugkeer, en sinds wanneer geldt die?")
     assert "25bis" in answer.text and "sinds 2020" in answer.text
