@@ -6,8 +6,6 @@ expected words are quoted from the letters, so a composer that picks other sente
 
 from __future__ import annotations
 
-import pytest
-
 from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON
 
 
