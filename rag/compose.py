@@ -8,9 +8,9 @@ the neighbours they lean on (the sentence before "Hier kan het COA …", a why-q
 The answering sentence leads: the best one holding what the question asks for (a quantity, a
 date, a reason, a list). For a quantity, date or list question a one-line direct answer precedes
 it, that span in bold, recorded on the citation for the sources panel to mark. Every word of the
-answer is a quotation from a letter, so nothing is invented. When the evidence lacks what the
-question pins down (a quantity, a year, a name; see :mod:`rag.abstain`), it says the letters do
-not answer.
+answer is a quotation from a letter, so nothing is invented. When a quantity question's evidence
+states no such quantity about its subject and time frame (see :mod:`rag.abstain`), it says the
+letters do not answer.
 """
 
 from __future__ import annotations
@@ -128,8 +128,6 @@ class ExtractiveComposer:
         self.embedder = embedder
         self.cfg = cfg
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
-        # What a year in the question is checked against; built once, not per question.
-        self._letter_context = {l.id: f"{l.title or ''} {l.date or ''} {l.text}" for l in store.letters.values()}
         # Question terms count by how specific they are: "Malta" or "werkgroep" says more about
         # which sentence answers than "migratie", which half the passages contain. A term the
         # letters never use weighs as much as the rarest one: no sentence can cover it.
@@ -199,16 +197,8 @@ class ExtractiveComposer:
 
     def _unanswered(self, question: str, language: str, scored: list[ScoredSentence], picked: list[ScoredSentence]) -> str | None:
         """Why the evidence does not answer the question, or None. May add the sentence stating a quantity."""
-        contexts = [self._letter_context[s.source.letter.id] for s in picked]
-        year = abstain.missing_year(question, contexts)
-        if year:
-            return abstain.REASONS["year"][language].format(year=year)
-        sources = list({s.source.passage.id: s.source for s in scored}.values())  # the passages sentences come from
-        evidence = " ".join(f"{s.letter.title or ''}. {s.passage.text}" for s in sources)
-        acronym = abstain.unmentioned_acronym(question, language, evidence)
-        if acronym:
-            return abstain.REASONS["acronym"][language].format(name=acronym)
         if abstain.asks_quantity(question):
+            sources = list({s.source.passage.id: s.source for s in scored}.values())  # the passages sentences come from
             answers, reason = self._stated_quantities(question, language, scored, picked, sources)
             if not answers:
                 return reason

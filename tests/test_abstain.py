@@ -1,6 +1,6 @@
 """The checks that make the extractive composer decline near-miss questions."""
 
-from rag.abstain import asks_quantity, missing_year, states_quantity
+from rag.abstain import asks_quantity, states_quantity
 
 FRIT = "De financiering via de FRIT van in totaal EUR 6 miljard komt ten goede aan vluchtelingen in Turkije en de gastgemeenschappen."
 TASKFORCE = "Daartoe is per 1 januari 2025 een interdepartementale taskforce internationale migratie actief."
@@ -25,13 +25,6 @@ def test_dutch_quantity_questions_need_the_counted_thing_or_money():
     assert not states_quantity("Hoeveel geld kost de opvang?", "nl", ILLEGAL)
 
 
-def test_a_year_in_the_question_must_be_in_the_evidence_letter():
-    context = "Voortgang Integrale Migratieagenda 2021-01-11 ... voor de periode 2017-2018 ..."
-    assert missing_year("Hoeveel vreemdelingen verbleven er in 2022 onrechtmatig?", [context]) == "2022"
-    assert missing_year("Welke schatting gold voor 2017?", [context]) is None
-    assert missing_year("Wat schreef de brief van 2021?", [context]) is None
-
-
 # --- Fragments of the bundled letters for the checks added later (passage texts as indexed). ---
 
 from rag.analysis import initials  # noqa: E402
@@ -41,7 +34,6 @@ from rag.abstain import (  # noqa: E402
     asks_money,
     on_topic,
     question_years,
-    unmentioned_acronym,
 )
 
 MOLDOVA = (
@@ -108,9 +100,6 @@ def test_years_describing_a_thing_do_not_set_the_time_frame():
     assert question_years("Wat staat er in de brief van juli 2020?") == []
     assert question_years("Hoeveel migranten kwamen in 2023 aan?") == ["2023"]
     assert question_years("How many arrived in Spain in 2019?") == ["2019"]
-    letter = "Uitvoering motie Becker 2020-07-10 ... Global Compact on Migration ..."
-    assert missing_year("Hoe gebruikt Nederland het VN-akkoord uit 2018?", [letter]) is None
-    assert missing_year("Hoeveel migranten keerden in 2018 terug?", [letter]) == "2018"
 
 
 def test_initials_of_written_out_names():
@@ -145,12 +134,3 @@ def test_english_questions_are_matched_on_their_names_and_acronyms():
     # "Global Concessional Financing Facility" is the GCFF of the passage stating the number.
     lending = "How much lending can each dollar donated to the Global Concessional Financing Facility generate?"
     assert _on_topic(weights, lending, GCFF_LENDING, GCFF_NAME)
-
-
-def test_acronyms_of_the_question_must_be_in_the_evidence():
-    question = "What does the Dutch government think of the UK-Rwanda asylum partnership?"
-    assert unmentioned_acronym(question, "en", RWANDA) == "UK"
-    assert unmentioned_acronym(question, "en", RWANDA + " " + GCFF_DONORS) is None  # het Verenigd Koninkrijk = VK = UK
-    assert unmentioned_acronym("How did the UN migration agency bring migrants home?", "en", RWANDA) is None  # describes IOM
-    assert unmentioned_acronym("Wat meldt de BZ-rapportage over de FRIT?", "nl", "ministerie van Buitenlandse Zaken " + FRIT) is None
-    assert unmentioned_acronym("Wat zegt het WODC over de LVV?", "nl", RWANDA) == "WODC"

@@ -23,15 +23,3 @@ def test_a_sum_of_money_does_not_count_people(assistant):
     assert not answered.abstained and "EUR 10 mln." in answered.text
     people = assistant.ask("Hoeveel mensen zijn met Nederlandse steun uit Libië teruggekeerd?")  # "tienduizenden migranten"
     assert not people.abstained and "tienduizenden" in people.text
-
-
-def test_an_acronym_the_evidence_never_names_is_declined(assistant):
-    en = assistant.ask("What is the position of the Netherlands on the UK-Rwanda plan?")
-    assert en.abstained and "UK" in en.text
-    nl = assistant.ask("Hoe beoordeelt het kabinet de samenwerking tussen het VK en Rwanda?")
-    assert nl.abstained and "VK" in nl.text
-
-
-def test_a_year_describing_the_thing_asked_about_is_not_checked(assistant):
-    answer = assistant.ask("Hoe gebruikt Nederland het Global Compact on Migration uit 2018?")
-    assert not answer.abstained and "Global Compact on Migration" in answer.text
