@@ -81,6 +81,7 @@ class LetterProfile:
     years: set[int]  # years an undated letter names where it describes itself
     names: set[str]  # stemmed terms and acronyms of its title and self-describing sentences
     words: set[str]  # lower-cased words of the same, for head-noun matching ("migratierapportage")
+    heads: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)  # _has_head's memory
 
 
 def profile(letter: Letter) -> LetterProfile:
@@ -198,12 +199,21 @@ def _score(ref: Reference, letter: LetterProfile) -> float | None:
         # another document, not this letter.
         if ref.noun in letter.words:
             score += 2.0  # the very word: "beleidsagenda", "migratierapportage"
-        elif any(_head(w, (ref.specific,)) for w in letter.words):
+        elif _has_head(letter, ref.specific):
             score += 1.0
         else:
             return None
     score += len(ref.terms & letter.names)
     return score
+
+
+def _has_head(letter: LetterProfile, head: str) -> bool:
+    """Whether one of the letter's words ends in ``head`` (``_head``), remembered per letter: a
+    question is matched against every letter, and a letter's words are many."""
+    known = letter.heads.get(head)
+    if known is None:
+        known = letter.heads[head] = any(_head(w, (head,)) for w in letter.words)
+    return known
 
 
 def resolve(references: list[Reference], letters: list[LetterProfile]) -> set[str]:
