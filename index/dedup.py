@@ -142,7 +142,7 @@ def _absorb(canonical: Letter, other: Letter) -> Letter:
     """``canonical`` with the gaps filled from ``other``, and ``other`` recorded as an alias."""
     fills = {
         name: getattr(other, name)
-        for name in ("date", "kenmerk", "kamerstuk", "addressee")
+        for name in ("date", "period", "kenmerk", "kamerstuk", "addressee")
         if getattr(canonical, name) is None and getattr(other, name) is not None
     }
     own_title = other.title and other.title != fallback_title(other.text, other.blocks)

@@ -29,6 +29,7 @@ def load_letter(path: str | Path) -> Letter:
         footnotes=cleaned.footnotes,
         title=meta.title or fallback_title(cleaned.text, cleaned.blocks),
         date=meta.date,
+        period=meta.period,
         kenmerk=meta.kenmerk,
         kamerstuk=meta.kamerstuk,
         addressee=meta.addressee,

@@ -40,6 +40,7 @@ class Letter:
     footnotes: list[Footnote] = field(default_factory=list)
     title: str | None = None  # onderwerp / title
     date: str | None = None  # ISO yyyy-mm-dd
+    period: str | None = None  # for an undated report: the year(s) it says it covers ("2023", "2021–2023")
     kenmerk: str | None = None
     kamerstuk: str | None = None  # e.g. "19 637, nr. 2675"
     addressee: str | None = None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 from helpers import letter_path
 
+from index.letters import load_letter
 from index.models import Footnote, Letter, Passage
 from rag.types import Answer, Citation, Source
 from ui.feedback import record_feedback
@@ -61,6 +63,18 @@ def make_answer(text: str, citations: list[Citation], abstained: bool = False, p
         abstained=abstained,
         timings={"total": 1.0},
     )
+
+
+def test_an_undated_report_shows_the_period_it_covers_and_a_letter_with_neither_shows_no_date():
+    report = load_letter(letter_path("003"))  # the 2023 BZ report: no letterhead date, "de inspanningen in 2023"
+    assert report.date is None and report.period == "2023"
+    start = report.text.index("In 2023 werden vanuit Nederland via het REAN")
+    sentence = report.text[start : report.text.index("ondersteuning.", start) + len("ondersteuning.")]
+    card = sources_html(make_answer(f"{sentence} [1]", [citation_for(report, start, start + len(sentence), sentence)]), turn=0)
+    assert "covers 2023" in card and "undated" not in card
+    neither = replace(report, period=None)
+    card = sources_html(make_answer(f"{sentence} [1]", [citation_for(neither, start, start + len(sentence), sentence)]), turn=0)
+    assert "covers" not in card and "undated" not in card and "p. 31" in card
 
 
 def test_supporting_sentence_is_highlighted_at_its_offsets_in_a_real_letter():

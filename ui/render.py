@@ -41,15 +41,20 @@ def card_id(turn: int, n: int | str) -> str:
     return f"src-{turn}-{n}"
 
 
+def when(letter: Letter) -> str | None:
+    """A letter's date, or for an undated report the period it covers; None when neither is known."""
+    return letter.date or (f"covers {letter.period}" if letter.period else None)
+
+
 def letter_label(letter: Letter) -> str:
     """Title of a letter with its date, for lists and cards (plain text, not yet escaped)."""
     title = letter.title or letter.id
-    return f"{title} ({letter.date})" if letter.date else title
+    return f"{title} ({when(letter)})" if when(letter) else title
 
 
 def _where(source: Source) -> str:
     p, letter = source.passage, source.letter
-    parts = [letter.date or "undated"]
+    parts = [when(letter)] if when(letter) else []
     if p.page:
         parts.append(f"p. {p.page}")
     if p.kind == "footnote" and p.footnote:
@@ -169,8 +174,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     if answer.abstained:
         closest = "".join(
             f'<li><a class="cite" href="#{card_id(turn, f"c{s.rank}")}">{_e(letter_label(s.letter))}</a>'
-            f'<span class="meta"> · {_e(_where(s))}</span>'
-            f'<div class="snippet">{_e(_snippet(s.passage.text))}</div></li>'
+            + (f'<span class="meta"> · {_e(_where(s))}</span>' if _where(s) else "")
+            + f'<div class="snippet">{_e(_snippet(s.passage.text))}</div></li>'
             for s in answer.passages[:3]
         )
         body = (
