@@ -28,9 +28,8 @@ from rag.prompts import NO_ANSWER
 from rag.support import is_supported
 from rag.types import Composition, OnText, Source
 
-LEXICAL_WEIGHT = 0.35  # weight of question-term coverage next to the sentence cosine
-RANK_WEIGHT = 0.02  # a small prior for sentences of higher-ranked passages
-TYPE_WEIGHT = 0.03  # a sentence holding what the question type asks for (answer_type: quantity, date, reason, list)
+# The sentence score's tuned weights live in AnswerConfig (lexical_weight, rank_weight, type_weight);
+# the constants below are fixed: they encode how letters are written, not a trade-off to tune.
 FIELD_BONUS = 0.3  # a letterhead field the question asks for ("welk kenmerk …?") is the answer
 TOP_SOURCES = 5  # sentences are drawn from this many of the ranked passages
 MIN_SENTENCES = 2  # the runner-up sentence joins even outside the margin: it often holds the second half
@@ -161,14 +160,14 @@ class ExtractiveComposer:
                 seen.add(key)
                 terms = set(analyze(text))
                 coverage = sum(weights[t] for t in q_terms & terms) / total if q_terms else 0.0
-                evidence = float(cosine) + LEXICAL_WEIGHT * coverage
+                evidence = float(cosine) + self.cfg.lexical_weight * coverage
                 if kind and _type_match(kind, question, language, text):
-                    evidence += TYPE_WEIGHT
+                    evidence += self.cfg.type_weight
                 if fields and source.passage.kind == "letterhead" and text.startswith(fields):
                     evidence += FIELD_BONUS
                 if text[0].islower():
                     evidence -= FRAGMENT_PENALTY
-                scored.append(ScoredSentence(source, start, end, evidence - RANK_WEIGHT * source.rank, evidence))
+                scored.append(ScoredSentence(source, start, end, evidence - self.cfg.rank_weight * source.rank, evidence))
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
