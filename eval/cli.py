@@ -11,6 +11,10 @@ from index.config import Config
 DEFAULT_OUT = Path("eval-out")
 
 
+class EvalArgumentError(ValueError):
+    """Options of ``rag eval`` that do not go together or name an unknown mode."""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="evaluation set, JSONL (default: the bundled split named by --split)")
     p.add_argument("--split", choices=("dev", "test"), default="dev", help="bundled split: dev (tuned on) or test (frozen; only reported)")
@@ -32,7 +36,7 @@ def _modes(compare: str | None) -> list[str | None]:
     modes = [m.strip() for m in compare.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
-        raise ValueError(f"--compare takes modes from {', '.join(MODES)}; got {compare!r}")
+        raise EvalArgumentError(f"--compare takes modes from {', '.join(MODES)}; got {compare!r}")
     return modes
 
 
@@ -40,7 +44,7 @@ def _from_feedback(args, console) -> int:
     from eval.feedback import items_from_feedback, write_items
 
     if not args.out_dataset:
-        raise ValueError("--from-feedback needs --out-dataset NEW.jsonl")
+        raise EvalArgumentError("--from-feedback needs --out-dataset NEW.jsonl")
     drafts, reviews = items_from_feedback(args.from_feedback)
     written = write_items(args.out_dataset, drafts, reviews)
     console.print(f"{len(drafts)} draft item(s), {len(reviews)} to review; wrote: " + (", ".join(map(str, written)) or "nothing"))

@@ -16,13 +16,17 @@ from eval.dataset import EvalItem
 FLOORS = Path(__file__).parent / "floors.json"
 
 
+class FloorsError(ValueError):
+    """The floors file cannot be read or lacks a section."""
+
+
 def load_floors(path: Path = FLOORS) -> dict:
     try:
         floors = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read the floors ({exc})") from exc
+        raise FloorsError(f"{path}: cannot read the floors ({exc})") from exc
     if not {"fast_subset", "floors", "ceilings"} <= set(floors):
-        raise ValueError(f"{path}: needs 'fast_subset', 'floors' and 'ceilings'")
+        raise FloorsError(f"{path}: needs 'fast_subset', 'floors' and 'ceilings'")
     return floors
 
 

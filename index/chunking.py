@@ -297,6 +297,10 @@ def _dutch_date(iso: str) -> str:
     return f"{day} {MONTH_NAMES[month - 1]} {year}"
 
 
+class TokenizerError(ValueError):
+    """The model's tokenizer file is missing or malformed."""
+
+
 def model_token_counter(tokenizer_json_path: str | Path, prefix: str = "passage: ", max_tokens: int = 512) -> Fits:
     """A ``fits`` check: does ``prefix + text`` stay within ``max_tokens`` of this HF tokenizer?
 
@@ -307,7 +311,7 @@ def model_token_counter(tokenizer_json_path: str | Path, prefix: str = "passage:
     try:
         tokenizer = Tokenizer.from_file(str(tokenizer_json_path))
     except Exception as exc:  # the Rust side raises bare Exceptions for missing or malformed files
-        raise ValueError(f"cannot read tokenizer {tokenizer_json_path}: {exc}") from exc
+        raise TokenizerError(f"cannot read tokenizer {tokenizer_json_path}: {exc}") from exc
     tokenizer.no_truncation()  # a truncating tokenizer would make every text "fit"
 
     def fits(text: str) -> bool:

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -28,6 +29,14 @@ SETTING_FLAGS = {
     "port": "serve.port",
     "share": "serve.share",
 }
+
+
+def _iso_date(value: str) -> str:
+    """An argparse type: a yyyy-mm-dd date, kept as the string the letters' dates are compared with."""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form yyyy-mm-dd (e.g. 2023-06-30)") from None
 
 
 def _config(args) -> Config:
@@ -209,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     _add_setting_flags(p)
     p.add_argument("--letter", action="append", help="only search this letter id (repeatable)")
-    p.add_argument("--from", dest="date_from", help="only letters dated on/after yyyy-mm-dd")
-    p.add_argument("--to", dest="date_to", help="only letters dated on/before yyyy-mm-dd")
+    p.add_argument("--from", dest="date_from", type=_iso_date, help="only letters dated on/after yyyy-mm-dd")
+    p.add_argument("--to", dest="date_to", type=_iso_date, help="only letters dated on/before yyyy-mm-dd")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="evaluate retrieval and answers on the evaluation set; compare modes")
@@ -229,16 +238,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from eval.benchmark import BenchmarkError
+    from eval.cli import EvalArgumentError
+    from eval.dataset import DatasetError
+    from eval.gate import FloorsError
     from index.build import BuildError
+    from index.chunking import TokenizerError
     from index.e5_checkpoint import CheckpointError
     from index.embedding import ModelError
     from index.loaders import LoadError
     from index.store import StoreError
+    from index.tokens import EncodingNotAvailable
+    from rag.assistant import QuestionError
     from rag.openai_client import EndpointError
 
-    # What a user can run into (bad input, missing or unreadable files, the model, the index, the
-    # LLM endpoint) ends as one line; anything else is a bug and keeps its stack trace.
-    user_errors = (BuildError, CheckpointError, EndpointError, LoadError, ModelError, StoreError, ValueError, OSError)
+    # What a user can run into (bad input, settings, datasets, missing or unreadable files, the
+    # model, the index, the LLM endpoint) ends as one line; anything else, a bare ValueError
+    # included, is a bug and keeps its stack trace.
+    user_errors = (
+        BenchmarkError, BuildError, CheckpointError, DatasetError, EncodingNotAvailable, EndpointError,
+        EvalArgumentError, FloorsError, LoadError, ModelError, QuestionError, StoreError, TokenizerError,
+        ValidationError, OSError,
+    )
     # Loading the model takes a moment; the per-weight bar transformers draws for it would be noise
     # on every command. Index builds draw their own progress bars (ui/progress.py).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
