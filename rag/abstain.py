@@ -45,7 +45,7 @@ AMOUNT = re.compile(
     re.I,
 )
 
-COVERAGE_RATIO = 0.5  # the stating passage covers at least this share of the best passage's coverage
+COVERAGE_RATIO = 0.5  # fixed, not a setting: the stating passage covers at least this share of the best passage's coverage
 
 REASONS = {
     "quantity": {"nl": "de gevonden passages noemen geen aantal of bedrag", "en": "the passages found state no number or amount"},
