@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from index.config import Config
+from index.config import MODES, Config
 
 DEFAULT_OUT = Path("eval-out")
 
@@ -29,8 +29,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _modes(compare: str | None) -> list[str | None]:
-    from rag.retrieve import MODES
-
     if not compare:
         return [None]
     modes = [m.strip() for m in compare.split(",") if m.strip()]

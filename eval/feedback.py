@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from rag.language import detect_language
-from rag.support import strip_markers
+from rag.citations import strip_markers
 
 _NUMBER_QUESTION = re.compile(r"\b(hoeveel|how many|how much)\b", re.I)
 _WHY_QUESTION = re.compile(r"\b(waarom|why)\b", re.I)

@@ -19,9 +19,8 @@ from typing import Callable
 
 import gradio as gr
 
-from index.config import Config
+from index.config import MODES, Config
 from rag.assistant import Assistant, QuestionError
-from rag.retrieve import MODES
 from ui.feedback import MAX_COMMENT_CHARS, record_feedback
 from ui.render import answer_html, letter_html, letter_label, question_html, sources_html, sources_panel, streaming_html
 from ui.uploads import UPLOAD_TYPES, SharedAssistant
