@@ -20,13 +20,14 @@ from eval.metrics import K, first_relevant_rank, retrieval_scores
 from eval.run import Report
 from index.chunking import chunker_settings
 from index.config import ChunkConfig, rag_home
+from index.errors import UserError
 from rag.language import detect_language
 
 #: Passages retrieved per question: enough for K distinct documents under the per-letter cap.
 DEPTH = 50
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(UserError, ValueError):
     """A benchmark folder that is not laid out as documented."""
 
 

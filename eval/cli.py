@@ -7,11 +7,12 @@ import argparse
 from pathlib import Path
 
 from index.config import MODES, Config
+from index.errors import UserError
 
 DEFAULT_OUT = Path("eval-out")
 
 
-class EvalArgumentError(ValueError):
+class EvalArgumentError(UserError, ValueError):
     """Options of ``rag eval`` that do not go together or name an unknown mode."""
 
 

@@ -33,6 +33,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import UserError
+
 #: The evaluation sets bundled with the package, over the letters in ``index/corpus``. ``dev`` is
 #: tuned on freely; ``test`` was written from the letters before the system saw its questions and is
 #: only ever reported, never tuned on.
@@ -44,7 +46,7 @@ LANGUAGES = ("nl", "en")
 _FIELDS = ("id", "question", "answer", "evidence", "key_facts", "type", "language", "answerable")
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """A dataset file that cannot be read or holds a malformed item."""
 
 

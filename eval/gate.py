@@ -12,11 +12,12 @@ import json
 from pathlib import Path
 
 from eval.dataset import EvalItem
+from index.errors import UserError
 
 FLOORS = Path(__file__).parent / "floors.json"
 
 
-class FloorsError(ValueError):
+class FloorsError(UserError, ValueError):
     """The floors file cannot be read or lacks a section."""
 
 

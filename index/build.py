@@ -35,6 +35,7 @@ from index.chunking import chunk_letter, chunker_settings
 from index.config import Config, bundled_letters_dir
 from index.dedup import merge_duplicates
 from index.embedding import Embedder
+from index.errors import UserError
 from index.letters import load_letters
 from index.loaders import LoadError
 from index.models import Letter, Passage
@@ -45,7 +46,7 @@ from index.vocabulary import corpus_words
 Progress = Callable[[str, int, int], None]
 
 
-class BuildError(RuntimeError):
+class BuildError(UserError, RuntimeError):
     """Nothing could be indexed; the previous index is left as it was."""
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from index.config import ChunkConfig
+from index.errors import UserError
 from index.metadata import MONTH_NAMES
 from index.models import Letter, Passage
 from index.sentences import sentence_spans
@@ -297,7 +298,7 @@ def _dutch_date(iso: str) -> str:
     return f"{day} {MONTH_NAMES[month - 1]} {year}"
 
 
-class TokenizerError(ValueError):
+class TokenizerError(UserError, ValueError):
     """The model's tokenizer file is missing or malformed."""
 
 

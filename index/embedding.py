@@ -21,9 +21,10 @@ import numpy as np
 from index.backends import load_backend
 from index.config import DEFAULT_MODEL, ModelConfig
 from index.e5_checkpoint import ensure_checkpoint, file_sha256
+from index.errors import UserError
 
 
-class ModelError(RuntimeError):
+class ModelError(UserError, RuntimeError):
     """The embedding model could not be found or loaded."""
 
 

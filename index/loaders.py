@@ -16,6 +16,8 @@ from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
 
+from index.errors import UserError
+
 #: Extensions read by :func:`read_document` (lower case, with the dot).
 SUPPORTED_EXTENSIONS = (".txt", ".pdf", ".html", ".htm", ".xml")
 
@@ -29,7 +31,7 @@ _HTML_BLOCKS = {
 _HTML_SKIPPED = {"head", "script", "style", "noscript", "template"}
 
 
-class LoadError(Exception):
+class LoadError(UserError):
     """A file that cannot be read as a letter; the message names the file and the reason."""
 
     def __init__(self, path: str | Path, reason: str):

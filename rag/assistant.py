@@ -12,6 +12,7 @@ from pathlib import Path
 from index.chunking import chunker_settings
 from index.config import Config
 from index.embedding import Embedder
+from index.errors import UserError
 from index.store import IndexStore, check_compatible, load_index
 from rag.compose import ExtractiveComposer
 from rag.conversation import resolve
@@ -51,7 +52,7 @@ def _one_blas_thread():
 _BLAS = None
 
 
-class QuestionError(ValueError):
+class QuestionError(UserError, ValueError):
     """The question cannot be answered as given (e.g. it is empty)."""
 
 

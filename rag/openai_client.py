@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 
 from index.config import LLMConfig
+from index.errors import UserError
 
 DETAIL_CHARS = 200  # of a server's error message, in an exception message or a notice
 
@@ -41,7 +42,7 @@ def endpoint_label(base_url: str | None) -> str:
     return re.sub(r"//[^/@]*@", "//", (base_url or "").rstrip("/"))
 
 
-class EndpointError(RuntimeError):
+class EndpointError(UserError, RuntimeError):
     """The chat-completions endpoint could not be used.
 
     ``kind`` is one of :data:`KINDS`; ``endpoint`` the base URL without credentials; ``status``

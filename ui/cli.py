@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from eval.cli import add_arguments as add_eval_arguments
 from index.config import BACKENDS, COMPOSERS, MODES, Config, settings_error
+from index.errors import UserError
 
 #: The flags that set a field of the one settings object, each onto its field (``rag X --help``).
 SETTING_FLAGS = {
@@ -238,28 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from eval.benchmark import BenchmarkError
-    from eval.cli import EvalArgumentError
-    from eval.dataset import DatasetError
-    from eval.gate import FloorsError
-    from index.build import BuildError
-    from index.chunking import TokenizerError
-    from index.e5_checkpoint import CheckpointError
-    from index.embedding import ModelError
-    from index.loaders import LoadError
-    from index.store import StoreError
-    from index.tokens import EncodingNotAvailable
-    from rag.assistant import QuestionError
-    from rag.openai_client import EndpointError
-
     # What a user can run into (bad input, settings, datasets, missing or unreadable files, the
-    # model, the index, the LLM endpoint) ends as one line; anything else, a bare ValueError
-    # included, is a bug and keeps its stack trace.
-    user_errors = (
-        BenchmarkError, BuildError, CheckpointError, DatasetError, EncodingNotAvailable, EndpointError,
-        EvalArgumentError, FloorsError, LoadError, ModelError, QuestionError, StoreError, TokenizerError,
-        ValidationError, OSError,
-    )
+    # model, the index, the LLM endpoint) is a UserError, a settings ValidationError or an OSError
+    # and ends as one line; anything else, a bare ValueError included, is a bug and keeps its trace.
+    user_errors = (UserError, ValidationError, OSError)
     # Loading the model takes a moment; the per-weight bar transformers draws for it would be noise
     # on every command. Index builds draw their own progress bars (ui/progress.py).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
