@@ -48,13 +48,13 @@ def when(letter: Letter) -> str | None:
 
 def letter_label(letter: Letter) -> str:
     """Title of a letter with its date, for lists and cards (plain text, not yet escaped)."""
-    title = letter.title or letter.id
-    return f"{title} ({when(letter)})" if when(letter) else title
+    title, dated = letter.title or letter.id, when(letter)
+    return f"{title} ({dated})" if dated else title
 
 
 def _where(source: Source) -> str:
     p, letter = source.passage, source.letter
-    parts = [when(letter)] if when(letter) else []
+    parts = [dated] if (dated := when(letter)) else []
     if p.page:
         parts.append(f"p. {p.page}")
     if p.kind == "footnote" and p.footnote:
@@ -172,12 +172,7 @@ def answer_html(answer: Answer, turn: int) -> str:
     titles = {c.n: letter_label(c.source.letter) for c in answer.citations}
     body = _bold(_link_markers(_e(answer.text), turn, titles))
     if answer.abstained:
-        closest = "".join(
-            f'<li><a class="cite" href="#{card_id(turn, f"c{s.rank}")}">{_e(letter_label(s.letter))}</a>'
-            + (f'<span class="meta"> · {_e(_where(s))}</span>' if _where(s) else "")
-            + f'<div class="snippet">{_e(_snippet(s.passage.text))}</div></li>'
-            for s in answer.passages[:3]
-        )
+        closest = "".join(_closest_item(s, turn) for s in answer.passages[:3])
         body = (
             '<div class="abstain" role="note"><span class="abstain-icon" aria-hidden="true">⚠</span><div>'
             f'<p class="abstain-title">{_e(labels["abstain"])}</p><p>{body}</p>'
@@ -191,6 +186,16 @@ def answer_html(answer: Answer, turn: int) -> str:
         body += f'<div class="unsupported" role="note"><p>{_e(labels["unsupported"])}:</p><ul>{items}</ul></div>'
     body += "".join(f'<div class="notice" role="status">ℹ {_e(n)}</div>' for n in answer.notices)
     return body
+
+
+def _closest_item(source: Source, turn: int) -> str:
+    """One of the passages a declined answer lists: its letter (linked to its card), where, a snippet."""
+    where = _where(source)
+    return (
+        f'<li><a class="cite" href="#{card_id(turn, f"c{source.rank}")}">{_e(letter_label(source.letter))}</a>'
+        + (f'<span class="meta"> · {_e(where)}</span>' if where else "")
+        + f'<div class="snippet">{_e(_snippet(source.passage.text))}</div></li>'
+    )
 
 
 def _snippet(text: str) -> str:
