@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
-from contextlib import nullcontext
 from copy import deepcopy
 from pathlib import Path
+
+from threadpoolctl import ThreadpoolController
 
 from index.chunking import chunker_settings
 from index.config import Config
@@ -38,18 +40,12 @@ def _one_blas_thread():
     cosine with the query): a few milliseconds on one core. Split over OpenBLAS's threads they
     wait on each other and on the embedding model's threads; on the shared 2-core machine, at
     load 8, the 5,963 passage cosines took 16 ms on two threads and 1 ms on one."""
-    global _BLAS
-    if _BLAS is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS = ThreadpoolController()  # created on first use: numpy and faiss are loaded by then
-        except ImportError:  # threadpoolctl is optional: without it BLAS keeps its default threads
-            _BLAS = False
-    return _BLAS.limit(limits=1, user_api="blas") if _BLAS else nullcontext()
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
-_BLAS = None
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()  # made on first use: it sees the BLAS libraries loaded by then (numpy, faiss)
 
 
 class QuestionError(UserError, ValueError):
