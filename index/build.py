@@ -157,19 +157,15 @@ def _previous_chunks(previous: _Previous, fingerprint: str) -> dict[str, tuple[L
     return chunks
 
 
-def _reuse_file(previous: _Previous) -> Callable[[Path], Letter | None]:
-    """``load_letters``'s ``cached``: the stored letter of a file whose bytes are unchanged."""
-
-    def cached(path: Path) -> Letter | None:
-        if not previous.files:
-            return None
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            return None  # load_letter reports it
-        return previous.files.get((str(path), digest))
-
-    return cached
+def _stored_letter(previous: _Previous, path: Path) -> Letter | None:
+    """The stored letter of a file whose bytes are unchanged, or None."""
+    if not previous.files:
+        return None
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # load_letter reports it
+    return previous.files.get((str(path), digest))
 
 
 def _source_records(loaded: list[Letter], letters: list[Letter], fingerprints: dict[str, str]) -> dict:
@@ -225,11 +221,11 @@ def build_index(
     sources = [Path(p) for p in (paths or [bundled_letters_dir()])]
 
     previous = _previous(cfg)
-    reuse, reused_files = _reuse_file(previous), 0
+    reused_files = 0
 
     def cached(path: Path) -> Letter | None:
         nonlocal reused_files
-        letter = reuse(path)
+        letter = _stored_letter(previous, path)
         reused_files += letter is not None
         return letter
 
