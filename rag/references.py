@@ -191,7 +191,9 @@ def _score(ref: Reference, letter: LetterProfile) -> float | None:
         if letter.year is not None:
             if letter.year != ref.year or (ref.month is not None and letter.month != ref.month):
                 return None
-            score += 2.0
+            # A letterhead date agreeing on the month too is stronger evidence than a year that an
+            # undated document mentions ("Deelregeling … 2017–2020" for "de brief van juli 2020").
+            score += 3.0 if ref.month is not None else 2.0
         elif ref.year in letter.years:
             score += 2.0  # an undated letter naming another year is not ruled out: its date is unknown
     if ref.specific:

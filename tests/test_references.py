@@ -9,6 +9,7 @@ from helpers import letter_path
 
 from index.dedup import merge_duplicates
 from index.letters import load_letter
+from index.models import Letter
 from rag import references
 from rag.references import find_references, profile, resolve, strip
 
@@ -82,6 +83,16 @@ def test_no_reference_without_a_letter_noun_that_points_somewhere(question):
 )
 def test_references_resolve_to_the_letters_meant(question, letters):
     assert named(question) == letters
+
+
+def test_a_letterhead_agreeing_on_the_month_outweighs_a_year_an_undated_document_names():
+    # A regulation of a larger archive: undated, its title covers 2017-2020 (as in dutch-regulations).
+    regulation = Letter(id="regeling", source="regeling.txt", text="Deze regeling geldt voor 2017–2020.",
+                        title="Deelregeling activiteitensubsidies 2017–2020")
+    letters = [*profiles(), profile(regulation)]
+    assert resolve(find_references("Wat staat er in de brief van juli 2020?"), letters) == {LETTER_2020}
+    # With the year alone, the dated letter is no more specific than the document naming that year.
+    assert resolve(find_references("Wat staat er in de brief van 2020?"), letters) == {LETTER_2020, "regeling"}
 
 
 def test_a_kind_of_document_no_letter_is_names_nothing():
