@@ -135,10 +135,9 @@ class ExtractiveComposer:
 
     def score_sentences(self, question: str, sources: list[Source], language: str) -> list[ScoredSentence]:
         """Every sentence of the top passages, best first."""
-        # "volgens de rapportage van Buitenlandse Zaken" says where to look, not what to quote; the
-        # same rule as the retriever's, so its cached query vector serves here too.
-        named, searched = references.search_text(question, self._profiles)
-        query = self.embedder.encode_query(question if not named or references.about_the_letter(question) else searched)
+        query = self.embedder.encode_query(question)
+        # "volgens de rapportage van Buitenlandse Zaken" says where to look, not what to quote.
+        _, searched = references.search_text(question, self._profiles)
         q_terms = set(analyze(searched)) - _QUESTION_WORDS
         kind = answer_type(question)
         fields = references.letterhead_fields(question)
