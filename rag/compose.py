@@ -22,7 +22,7 @@ from index.config import AnswerConfig
 from index.store import IndexStore
 from index.text_overlap import containment
 from rag import abstain, references
-from rag.analysis import analyze
+from rag.analysis import analyze, numbers
 from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
 from rag.support import is_supported
@@ -36,6 +36,7 @@ MIN_SENTENCES = 2  # the runner-up sentence joins even outside the margin: it of
 FOLLOW = 2  # at most this many following sentences join a chosen one
 MIN_WORDS = 4  # shorter fragments (headings, list stubs) are not answers on their own
 FRAGMENT_PENALTY = 0.05  # a sentence opening in lower case continues a page the extraction lost
+NEAR_WORDS = 6  # words either side of an amount that tell what it counts ("EUR 60 miljoen voor migratiesamenwerking")
 _URL = re.compile(r"https?://|www\.")
 # A sentence opening with one of these leans on the one before it (the reason, the list, the
 # consequence, the place): it travels with a chosen sentence ("... zes pijlers. Hierin worden
@@ -68,6 +69,7 @@ _DATE_QUESTION = re.compile(
 _COUNT_WORDS = "twee|drie|vier|vijf|zes|zeven|acht|negen|tien|two|three|four|five|six|seven|eight|nine|ten"
 _LIST_QUESTION = re.compile(rf"\b(welke|wat zijn de|which|what are the)\b(?:\s+\w+)?\s+({_COUNT_WORDS})\b|\bwelke\b.*\bnoemt\b", re.I)
 _MONTH = "|".join(references.MONTHS)
+_MONTH_WORD = re.compile(rf"(?:{_MONTH})", re.I)
 _DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTH})\s+(?:19|20)\d\d\b|\b(?:\d{{1,2}}\s+)(?:{_MONTH})\b|\b(?:19|20)\d\d\b", re.I)
 _ENUMERATION = re.compile(r":\s+\S|\b1\)|(?:,[^,]+){2,}\s(?:en|and)\s")
 # A count as written: "1.859", "23.000 en 58.000", "tienduizenden", with its magnitude.
@@ -336,10 +338,13 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
     kind = answer_type(question)
     if kind == "quantity":
         pattern = abstain.AMOUNT if abstain.asks_money(question, language) else _COUNT
-        for m in pattern.finditer(sentence):
-            if not _DATE.fullmatch(m.group(0).strip()):
-                return m.start(), m.end()
-        return None
+        asked = numbers(question)  # "alongside the Dutch EUR 10 million": a number the question gives is not its answer
+        spans = [
+            (m.start(), m.end())
+            for m in pattern.finditer(sentence)
+            if not _is_date(sentence, m.start(), m.end()) and not (numbers(m.group(0)) or {""}) <= asked
+        ]
+        return _nearest_to_question(question, sentence, spans)
     if kind == "date":
         m = _DATE.search(sentence)
         return (m.start(), m.end()) if m else None
@@ -348,6 +353,31 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
         if colon >= 0:
             return colon + 2, len(sentence.rstrip(" .;"))
     return None
+
+
+def _is_date(sentence: str, start: int, end: int) -> bool:
+    """Whether a number at ``start:end`` is (part of) a date: a year ("in 2023,", "oktober 2.018" as
+    extracted), or a day before a month."""
+    text = sentence[start:end].strip().rstrip(".,;:")
+    before = sentence[:start].split()[-1:]
+    return bool(_DATE.fullmatch(text) or _DATE.match(sentence, start) or (before and _MONTH_WORD.fullmatch(before[0])))
+
+
+def _nearest_to_question(question: str, sentence: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Of several amounts in a sentence, the one with most question terms between it and its neighbours
+    ("EUR 200 miljoen voor opvang in de regio en EUR 60 miljoen voor migratiesamenwerking"); the first on a tie."""
+    if len(spans) < 2:
+        return spans[0] if spans else None
+    wanted = set(analyze(question)) - _QUESTION_WORDS
+    bounds = [0] + [end for _, end in spans]
+    ends = [start for start, _ in spans[1:]] + [len(sentence)]
+
+    def near(i: int) -> int:
+        before = sentence[bounds[i] : spans[i][0]].split()[-NEAR_WORDS:]
+        after = sentence[spans[i][1] : ends[i]].split()[:NEAR_WORDS]
+        return len(wanted & set(analyze(" ".join(before + after))))
+
+    return spans[max(range(len(spans)), key=lambda i: (near(i), -i))]
 
 
 def _same(a: ScoredSentence, b: ScoredSentence) -> bool:

@@ -6,7 +6,7 @@ expected words are quoted from the letters, so a composer that picks other sente
 
 from __future__ import annotations
 
-from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON
+from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON, direct_span
 
 
 def _answer(assistant, question):
@@ -84,3 +84,34 @@ def test_the_answering_sentence_comes_first_after_a_direct_answer_line(assistant
 def test_questions_without_a_span_to_give_get_no_direct_line(assistant):
     answer = _answer(assistant, "Wat bepaalt of een migrant van buiten de EU een werkvergunning krijgt?")
     assert "**" not in answer.text and "\n" not in answer.text
+
+
+# Sentences as the letters write them (003_*: the BZ migration report; 000_*: Kamerstuk 19 637, nr. 2675).
+BUDGET = "In 2023 bedroeg dit budget ca. EUR 200 miljoen voor opvang in de regio en EUR 60 miljoen voor migratiesamenwerking."
+ARMENIA = "Dat is geaccepteerd, en Nederland heeft daarna de eerste lening aan Armenié met EUR 10 miljoen ondersteund (samen met de VS die USD 5 miljoen doneerde)."
+TRUSTFUND = "Zo zegden de EU-Lidstaten in oktober 2.018 EUR 140 mln. toe via het EU Trustfund for Africa, voor grensbewaking en migratiebeheer."
+
+
+def _span(question, sentence, language="nl"):
+    span = direct_span(question, language, sentence)
+    return sentence[span[0] : span[1]] if span else None
+
+
+def test_of_two_amounts_the_direct_answer_is_the_one_the_question_is_about():
+    assert _span("Hoeveel geld besteedt het kabinet aan migratiesamenwerking?", BUDGET) == "EUR 60 miljoen"
+    assert _span("Hoeveel geld gaat er naar opvang in de regio?", BUDGET) == "EUR 200 miljoen"
+
+
+def test_an_amount_the_question_itself_gives_is_not_its_answer():
+    question = "How much did the United States donate alongside the Dutch EUR 10 million for Armenia's first loan?"
+    assert _span(question, ARMENIA, "en") == "5 miljoen"  # a count here: "donate" is not one of the money words
+
+
+def test_a_year_after_a_month_is_a_date_not_a_count():
+    assert _span("Hoeveel zegden de EU-lidstaten toe via het EU Trustfund for Africa?", TRUSTFUND) == "140 mln."
+
+
+def test_the_direct_line_names_the_amount_the_question_asks_about(assistant):
+    answer = _answer(assistant, "Hoeveel geld besteedt het kabinet aan migratiesamenwerking?")
+    assert answer.text.startswith("**EUR 60 miljoen** [1].\n"), answer.text
+    assert answer.citations[0].answer_text == ["EUR 60 miljoen"]
