@@ -253,7 +253,7 @@ def search_text(question: str, letters: list[LetterProfile]) -> tuple[set[str], 
     """The ids of the letters ``question`` names, and the question without its references."""
     refs = find_references(question)
     named = resolve(refs, letters)
-    return named, strip(question, refs, [p for p in letters if p.id in named])
+    return named, strip(question, refs, [p for p in letters if p.id in named] if named else [])
 
 
 # Letterhead fields (see index.chunking.letterhead_passage) and the words that ask for them.

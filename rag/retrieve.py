@@ -149,7 +149,12 @@ class Retriever:
     def _top(self, scores: np.ndarray, allowed: np.ndarray, present: np.ndarray) -> list[tuple[int, float]]:
         """The best ``candidates`` rows by ``scores`` among those allowed and present, with their scores."""
         rows = np.flatnonzero(allowed & present)
-        order = rows[np.argsort(-scores[rows], kind="stable")][: self.cfg.candidates]
+        negated = -scores[rows]
+        top = self.cfg.candidates
+        if len(rows) > top:  # sort only the rows that can make the cut (ties at it included): a stable full sort's order
+            kept = negated <= np.partition(negated, top - 1)[top - 1]
+            rows, negated = rows[kept], negated[kept]
+        order = rows[np.argsort(negated, kind="stable")][:top]
         return list(zip(order.tolist(), scores[order].astype(float).tolist()))
 
     @staticmethod

@@ -120,3 +120,15 @@ def test_filtered_retrieval_is_exact_on_the_approximate_index(indexes):
         # unfiltered, the approximate top 10 is (nearly) the exact one
         a = {s.passage.id for s in approximate.retrieve(question).sources}
         assert len(a & {s.passage.id for s in exact.retrieve(question).sources}) >= 9
+
+
+def test_the_candidates_are_those_of_a_full_stable_sort_ties_included():
+    # _top sorts only the rows that can make the cut; ties at the cut must keep the row order.
+    top = Retriever._top.__get__(type("R", (), {"cfg": RetrievalConfig(candidates=5)})())
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        scores = rng.integers(0, 6, size=40).astype(np.float32)  # many ties
+        allowed, present = rng.random(40) < 0.9, scores > 0
+        rows = np.flatnonzero(allowed & present)
+        expected = rows[np.argsort(-scores[rows], kind="stable")][:5]
+        assert [row for row, _ in top(scores, allowed, present)] == expected.tolist()
