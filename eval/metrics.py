@@ -17,6 +17,8 @@ Answers
     - key-fact accuracy: all key facts occur in the answer (:func:`eval.matching.contains`:
       normalized, case-folded; numbers are compared as written, so "2.134" ≠ "2134").
       Key-fact recall gives the share found.
+    - direct line (answerable items whose answer opens with a bold direct answer): whether that
+      span holds a key fact or lies within one, the way key facts are matched.
     - citation precision (answerable items with citations): share of citations whose passage is
       relevant. A citation of the right fact in a passage that is not the designated evidence
       counts as imprecise.
@@ -146,6 +148,13 @@ def key_facts_found(answer_text: str, key_facts: list[str]) -> list[bool]:
     return [contains(answer_text, fact) for fact in key_facts]
 
 
+def direct_answer_right(spans: list[str], key_facts: list[str]) -> float | None:
+    """1.0 when a direct-answer span holds a key fact or lies within one; None without a span or key facts."""
+    if not spans or not key_facts:
+        return None
+    return float(any(contains(span, fact) or contains(fact, span) for span in spans for fact in key_facts))
+
+
 def citation_precision(citation_relevance: list[bool]) -> float | None:
     return sum(citation_relevance) / len(citation_relevance) if citation_relevance else None
 
@@ -219,6 +228,7 @@ ITEM_METRICS = (
     "key_fact_accuracy",
     "key_fact_recall",
     "citation_precision",
+    "direct_answer",
     "groundedness",
 )
 ABSTENTION_METRICS = ("abstention_precision", "abstention_recall", "answerable_declined")

@@ -33,6 +33,7 @@ LABELS = {
     "key_fact_accuracy": "key facts",
     "key_fact_recall": "key-fact recall",
     "citation_precision": "cit. precision",
+    "direct_answer": "direct line right",
     "groundedness": "grounded",
     "abstention_precision": "abst. precision",
     "abstention_recall": "abst. recall",

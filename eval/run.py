@@ -16,6 +16,7 @@ from eval.metrics import (
     breakdown,
     check_claims,
     citation_precision,
+    direct_answer_right,
     first_relevant_rank,
     groundedness,
     is_relevant,
@@ -115,6 +116,7 @@ def score_item(item: EvalItem, answer: Answer, relevant: set[str], letter_ids: d
             row["missing_key_facts"] = [f for f, ok in zip(item.key_facts, found) if not ok]
             metrics["key_fact_accuracy"] = float(all(found))
             metrics["key_fact_recall"] = sum(found) / len(found)
+            metrics["direct_answer"] = direct_answer_right([t for c in answer.citations for t in c.answer_text], item.key_facts)
         metrics["citation_precision"] = citation_precision(cited_relevant)
     if not answer.abstained:
         claims = check_claims(answer_claims(answer.text), {c.n: c.source.passage.text for c in answer.citations})

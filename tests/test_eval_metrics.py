@@ -180,6 +180,13 @@ def test_an_answer_is_scored_for_retrieval_citations_key_facts_and_grounding():
     assert (m["hit@1"], m["hit@3"], m["mrr@10"]) == (0.0, 1.0, 0.5)
     assert m["key_fact_accuracy"] == 1.0 and m["citation_precision"] == 0.5 and m["groundedness"] == 1.0
     assert "letter_coverage" not in m  # one letter only
+    assert m["direct_answer"] is None  # no direct-answer line
+
+    # The bold direct answer is scored on its own: right when it is (within) a key fact.
+    for span, right in (("1.7 miljoen", 1.0), ("1.7", 1.0), ("2020", 0.0)):
+        answer.citations[0].answer_text = [span]
+        assert score_item(item, answer, relevant, {ID_004: {ID_004}})["metrics"]["direct_answer"] == right
+    answer.citations[0].answer_text = []
 
     multi = _item(type="multi", evidence=[Evidence(ID_004, essn), Evidence(ID_000, TURKIJE)], key_facts=["EUR 6 miljard"])
     row = score_item(multi, answer, relevant, {ID_004: {ID_004}, ID_000: {ID_000}})
