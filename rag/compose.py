@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from index.config import AnswerConfig
+from index.metadata import MONTH_NAMES
 from index.store import IndexStore
 from index.text_overlap import containment
 from rag import abstain, references
@@ -309,7 +310,10 @@ class ExtractiveComposer:
         if direct:
             citation = citations.cite(answering.source)
             citations.add_answer_span(citation, answering.start + direct[0], answering.start + direct[1])
-            pieces.append(f"{DIRECT_LEAD_IN[language]}**{answering.text[direct[0] : direct[1]]}** {format_marker([citation.n])}.\n")
+            span = answering.text[direct[0] : direct[1]]
+            shown = in_english(span) if language == "en" else span
+            quoted = f" (“{span}”)" if shown != span else ""  # the letter's words stay beside the rendering
+            pieces.append(f"{DIRECT_LEAD_IN[language]}**{shown}**{quoted} {format_marker([citation.n])}.\n")
         for i, s in enumerate(picked):
             citation = citations.cite(s.source)
             citations.add_sentence(citation, s.start, s.end)
@@ -353,6 +357,30 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
         if colon >= 0:
             return colon + 2, len(sentence.rstrip(" .;"))
     return None
+
+
+# Dutch number and date words in a direct-answer span, for an English question's answer line.
+_ENGLISH_WORDS = {
+    **dict(zip(MONTH_NAMES, "January February March April May June July August September October November December".split())),
+    "miljoen": "million", "mln": "million", "miljard": "billion", "mld": "billion", "duizend": "thousand",
+    "en": "and", "tot": "to", "tientallen": "dozens", "honderden": "hundreds", "duizenden": "thousands",
+    "tienduizenden": "tens of thousands", "honderdduizenden": "hundreds of thousands", "miljoenen": "millions",
+}
+_SPAN_WORD = re.compile(r"\d[\d.,]*\d|[^\W\d_]+\.?")
+
+
+def in_english(span: str) -> str:
+    """A number or date span of the letters as an English reader writes it: "3,4 miljoen" → "3.4 million",
+    "1.859" → "1,859", "1 januari 2025" → "1 January 2025". Words it does not know stay as they are."""
+
+    def word(m: re.Match) -> str:
+        token = m.group(0)
+        if token[0].isdigit():
+            return token.translate(str.maketrans(".,", ",."))  # Dutch thousands point and decimal comma
+        english = _ENGLISH_WORDS.get(token.rstrip(".").lower())
+        return english if english else token
+
+    return _SPAN_WORD.sub(word, span)
 
 
 def _is_date(sentence: str, start: int, end: int) -> bool:

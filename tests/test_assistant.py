@@ -32,8 +32,10 @@ def test_answers_a_number_question_with_a_cited_quote(assistant):
 def test_english_question_gets_an_english_lead_in_and_dutch_evidence(assistant):
     answer = assistant.ask("How many migrants returned voluntarily from the Netherlands via REAN in 2023?")
     assert answer.language == "en"
-    # the direct answer first, in English; then the quotation, introduced in English
-    assert answer.text.startswith("In short: **1.859** [1].")
+    # the direct answer first, written the English way with the letter's own words beside it;
+    # then the quotation, introduced in English
+    assert answer.text.startswith("In short: **1,859** (“1.859”) [1].")
+    assert answer.citations[0].answer_text == ["1.859"]  # what the sources panel highlights
     assert "\nThe letters say (quoted in Dutch): “" in answer.text
     assert answer.citations[0].source.letter.id == REPORT_2023
 

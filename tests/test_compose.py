@@ -6,7 +6,7 @@ expected words are quoted from the letters, so a composer that picks other sente
 
 from __future__ import annotations
 
-from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON, direct_span
+from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON, direct_span, in_english
 
 
 def _answer(assistant, question):
@@ -115,3 +115,14 @@ def test_the_direct_line_names_the_amount_the_question_asks_about(assistant):
     answer = _answer(assistant, "Hoeveel geld besteedt het kabinet aan migratiesamenwerking?")
     assert answer.text.startswith("**EUR 60 miljoen** [1].\n"), answer.text
     assert answer.citations[0].answer_text == ["EUR 60 miljoen"]
+
+
+def test_an_english_direct_line_writes_numbers_and_dates_the_english_way():
+    # Spans as the letters give them (FRIT, REAN, the 2017-2018 estimate, the taskforce, Prospects).
+    assert in_english("3,4 miljoen") == "3.4 million"
+    assert in_english("1.859") == "1,859"
+    assert in_english("23.000 en 58.000") == "23,000 and 58,000"
+    assert in_english("EUR 800 mln.") == "EUR 800 million"
+    assert in_english("1 januari 2025") == "1 January 2025"
+    assert in_english("tienduizenden") == "tens of thousands"
+    assert in_english("2023") == "2023"
