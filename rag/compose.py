@@ -348,7 +348,13 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
             for m in pattern.finditer(sentence)
             if not _is_date(sentence, m.start(), m.end()) and not (numbers(m.group(0)) or {""}) <= asked
         ]
-        return _nearest_to_question(question, sentence, spans)
+        chosen = _nearest_to_question(question, sentence, spans)
+        if chosen is None:
+            return None
+        start, end = chosen
+        while end > start + 1 and (sentence[end - 1] in ",;:" or (sentence[end - 1] == "." and sentence[end - 2].isdigit())):
+            end -= 1  # "32.500," / "1.859.": the punctuation after a number is the sentence's, not the amount's
+        return start, end
     if kind == "date":
         m = _DATE.search(sentence)
         return (m.start(), m.end()) if m else None

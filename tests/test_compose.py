@@ -107,6 +107,14 @@ def test_an_amount_the_question_itself_gives_is_not_its_answer():
     assert _span(question, ARMENIA, "en") == "5 miljoen"  # a count here: "donate" is not one of the money words
 
 
+def test_the_punctuation_after_a_number_is_not_part_of_the_direct_answer():
+    sentence = (  # 000_*, Kamerstuk 19 637, nr. 2675
+        "De gezamenlijke brede intensivering in EU-verband heeft bijgedragen aan lagere instroom: in 2019 lag het "
+        "aantal aankomsten in Spanje op circa 32.500, een afname van bijna 50% ten opzichte van het jaar daarvoor."
+    )
+    assert _span("How many migrants arrived in Spain in 2019?", sentence, "en") == "32.500"
+
+
 def test_a_year_after_a_month_is_a_date_not_a_count():
     assert _span("Hoeveel zegden de EU-lidstaten toe via het EU Trustfund for Africa?", TRUSTFUND) == "140 mln."
 
