@@ -23,7 +23,7 @@ from index.metadata import MONTH_NAMES
 from index.store import IndexStore
 from index.text_overlap import containment
 from rag import abstain, references
-from rag.analysis import analyze, numbers
+from rag.analysis import analyze
 from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
 from rag.support import is_supported
@@ -70,7 +70,6 @@ _DATE_QUESTION = re.compile(
 _COUNT_WORDS = "twee|drie|vier|vijf|zes|zeven|acht|negen|tien|two|three|four|five|six|seven|eight|nine|ten"
 _LIST_QUESTION = re.compile(rf"\b(welke|wat zijn de|which|what are the)\b(?:\s+\w+)?\s+({_COUNT_WORDS})\b|\bwelke\b.*\bnoemt\b", re.I)
 _MONTH = "|".join(references.MONTHS)
-_MONTH_WORD = re.compile(rf"(?:{_MONTH})", re.I)
 _DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTH})\s+(?:19|20)\d\d\b|\b(?:\d{{1,2}}\s+)(?:{_MONTH})\b|\b(?:19|20)\d\d\b", re.I)
 _ENUMERATION = re.compile(r":\s+\S|\b1\)|(?:,[^,]+){2,}\s(?:en|and)\s")
 # A count as written: "1.859", "23.000 en 58.000", "tienduizenden", with its magnitude.
@@ -342,12 +341,8 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
     kind = answer_type(question)
     if kind == "quantity":
         pattern = abstain.AMOUNT if abstain.asks_money(question, language) else _COUNT
-        asked = numbers(question)  # "alongside the Dutch EUR 10 million": a number the question gives is not its answer
-        spans = [
-            (m.start(), m.end())
-            for m in pattern.finditer(sentence)
-            if not _is_date(sentence, m.start(), m.end()) and not (numbers(m.group(0)) or {""}) <= asked
-        ]
+        # A number that opens a date ("in 2023,", "26 juni") is no count.
+        spans = [(m.start(), m.end()) for m in pattern.finditer(sentence) if not _DATE.match(sentence, m.start())]
         chosen = _nearest_to_question(question, sentence, spans)
         if chosen is None:
             return None
@@ -367,7 +362,7 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
 
 # Dutch number and date words in a direct-answer span, for an English question's answer line.
 _ENGLISH_WORDS = {
-    **dict(zip(MONTH_NAMES, "January February March April May June July August September October November December".split())),
+    **{nl: en.capitalize() for nl, en in zip(MONTH_NAMES, references.ENGLISH_MONTH_NAMES)},
     "miljoen": "million", "mln": "million", "miljard": "billion", "mld": "billion", "duizend": "thousand",
     "en": "and", "tot": "to", "tientallen": "dozens", "honderden": "hundreds", "duizenden": "thousands",
     "tienduizenden": "tens of thousands", "honderdduizenden": "hundreds of thousands", "miljoenen": "millions",
@@ -383,18 +378,9 @@ def in_english(span: str) -> str:
         token = m.group(0)
         if token[0].isdigit():
             return token.translate(str.maketrans(".,", ",."))  # Dutch thousands point and decimal comma
-        english = _ENGLISH_WORDS.get(token.rstrip(".").lower())
-        return english if english else token
+        return _ENGLISH_WORDS.get(token.rstrip(".").lower(), token)
 
     return _SPAN_WORD.sub(word, span)
-
-
-def _is_date(sentence: str, start: int, end: int) -> bool:
-    """Whether a number at ``start:end`` is (part of) a date: a year ("in 2023,", "oktober 2.018" as
-    extracted), or a day before a month."""
-    text = sentence[start:end].strip().rstrip(".,;:")
-    before = sentence[:start].split()[-1:]
-    return bool(_DATE.fullmatch(text) or _DATE.match(sentence, start) or (before and _MONTH_WORD.fullmatch(before[0])))
 
 
 def _nearest_to_question(question: str, sentence: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:

@@ -36,9 +36,9 @@ from index.sentences import sentence_spans
 from rag.analysis import analyze, initials
 from rag.language import detect_language
 
-_ENGLISH_MONTH_NAMES = "january february march april may june july august september october november december".split()
+ENGLISH_MONTH_NAMES = "january february march april may june july august september october november december".split()
 # Month names as written out in questions (abbreviations like "dec" are too often something else).
-MONTHS = {name: i for names in (MONTH_NAMES, _ENGLISH_MONTH_NAMES) for i, name in enumerate(names, start=1)}
+MONTHS = {name: i for names in (MONTH_NAMES, ENGLISH_MONTH_NAMES) for i, name in enumerate(names, start=1)}
 
 # Heads of the nouns by which letters are named. Generic ones (every letter is a "brief") give
 # no evidence by themselves; the specific ones must fit what the letter calls itself.

@@ -88,8 +88,6 @@ def test_questions_without_a_span_to_give_get_no_direct_line(assistant):
 
 # Sentences as the letters write them (003_*: the BZ migration report; 000_*: Kamerstuk 19 637, nr. 2675).
 BUDGET = "In 2023 bedroeg dit budget ca. EUR 200 miljoen voor opvang in de regio en EUR 60 miljoen voor migratiesamenwerking."
-ARMENIA = "Dat is geaccepteerd, en Nederland heeft daarna de eerste lening aan Armenié met EUR 10 miljoen ondersteund (samen met de VS die USD 5 miljoen doneerde)."
-TRUSTFUND = "Zo zegden de EU-Lidstaten in oktober 2.018 EUR 140 mln. toe via het EU Trustfund for Africa, voor grensbewaking en migratiebeheer."
 
 
 def _span(question, sentence, language="nl"):
@@ -102,9 +100,19 @@ def test_of_two_amounts_the_direct_answer_is_the_one_the_question_is_about():
     assert _span("Hoeveel geld gaat er naar opvang in de regio?", BUDGET) == "EUR 200 miljoen"
 
 
-def test_an_amount_the_question_itself_gives_is_not_its_answer():
-    question = "How much did the United States donate alongside the Dutch EUR 10 million for Armenia's first loan?"
-    assert _span(question, ARMENIA, "en") == "5 miljoen"  # a count here: "donate" is not one of the money words
+def test_a_number_that_opens_a_date_is_not_the_count():
+    # 003_* (the BZ migration report) and 004_* (Voortgang Integrale Migratieagenda), as extracted.
+    education = (
+        "In het rapportagejaar 2023, hebben met Nederlandse hulp 696.651 mensen toegang tot onderwijs gekregen "
+        "in opvang in de regio landen in o0.a. de Hoorn van Afrika en het Midden-Oosten."
+    )
+    assert _span("How many people gained access to education thanks to Dutch support?", education, "en") == "696.651"
+    resettlement = (
+        "Bij brief van 26 mei 2020 is de Tweede Kamer bericht over het vaststellen van het nationaal meerjarig "
+        "beleidskader hervestiging 2020-2023 dat ziet op hervestiging van in totaal 2.000 vluchtelingen in genoemde "
+        "periode van vier jaar; gemiddeld 500 vluchtelingen per jaar."
+    )
+    assert _span("Hoeveel vluchtelingen wil Nederland hervestigen?", resettlement) == "2.000"
 
 
 def test_the_punctuation_after_a_number_is_not_part_of_the_direct_answer():
@@ -113,10 +121,6 @@ def test_the_punctuation_after_a_number_is_not_part_of_the_direct_answer():
         "aantal aankomsten in Spanje op circa 32.500, een afname van bijna 50% ten opzichte van het jaar daarvoor."
     )
     assert _span("How many migrants arrived in Spain in 2019?", sentence, "en") == "32.500"
-
-
-def test_a_year_after_a_month_is_a_date_not_a_count():
-    assert _span("Hoeveel zegden de EU-lidstaten toe via het EU Trustfund for Africa?", TRUSTFUND) == "140 mln."
 
 
 def test_the_direct_line_names_the_amount_the_question_asks_about(assistant):
