@@ -12,6 +12,8 @@ model's, so token counts and ids do not depend on the backend.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -22,6 +24,9 @@ from index.backends import load_backend
 from index.config import DEFAULT_MODEL, ModelConfig
 from index.e5_checkpoint import ensure_checkpoint, file_sha256
 from index.errors import UserError
+
+
+QUERY_CACHE_SIZE = 256  # question vectors kept: a conversation's questions and their clauses
 
 
 class ModelError(UserError, RuntimeError):
@@ -81,6 +86,8 @@ class Embedder:
         self.dim = int(self.model.get_embedding_dimension())
         # What actually runs: cfg.backend, or torch if that cannot be had here (one line on stderr).
         self.backend = _backend(cfg.backend, self.path, cfg.max_seq_length, str(cache_dir), cfg.batch_size)
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # question text -> vector, least recent first
+        self._query_lock = threading.Lock()  # the chat window answers several questions at once
 
     @property
     def model_id(self) -> str:
@@ -127,17 +134,33 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One question's vector; cached, because retrieval and composing both need it."""
-        return self._query_cache(text)
+        return self.encode_query_batch([text])[0]
+
+    def encode_query_batch(self, texts: list[str]) -> list[np.ndarray]:
+        """Several questions' vectors (the clauses of a compound question), cached like ``encode_query``.
+
+        The uncached ones are embedded in one call: on OpenVINO that runs them side by side, one
+        per core, instead of one after another; each text's vector is the same either way.
+        """
+        with self._query_lock:
+            found = {t: self._queries[t] for t in texts if t in self._queries}
+            for text in found:
+                self._queries.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = self.encode_queries(missing)
+            fresh.setflags(write=False)
+            with self._query_lock:
+                for text, vector in zip(missing, fresh):
+                    self._queries[text] = found[text] = vector
+                while len(self._queries) > QUERY_CACHE_SIZE:
+                    self._queries.popitem(last=False)
+        return [found[t] for t in texts]
 
     def clear_query_cache(self) -> None:
         """Forget cached question vectors (benchmarks and evaluations measure uncached questions)."""
-        self._query_cache.cache_clear()
-
-    @lru_cache(maxsize=256)
-    def _query_cache(self, text: str) -> np.ndarray:
-        vector = self.encode_queries([text])[0]
-        vector.setflags(write=False)
-        return vector
+        with self._query_lock:
+            self._queries.clear()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self.backend.encode(texts)

@@ -173,6 +173,9 @@ class ExtractiveComposer:
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
+        # The question and each clause are scored against the sentences: embedded in one call,
+        # they run side by side on the cores rather than one after another.
+        self.embedder.encode_query_batch([question, *self._clauses(question)])
         scored = self.score_sentences(question, sources, language)
         if not scored or scored[0].evidence < self.cfg.abstain_threshold:
             return self._decline(language, None, on_text)

@@ -187,6 +187,25 @@ def test_openvino_backend_is_thread_safe(openvino_embedder, torch_embedder):
     assert _cosines(np.stack(got), ref).min() >= FAITHFUL
 
 
+@pytest.mark.slow
+def test_question_clauses_embedded_together_are_those_embedded_alone(openvino_embedder, monkeypatch):
+    # A compound question of the dev split and its clauses, as the composer embeds them.
+    texts = ["Hoeveel Syriërs vangt Turkije op, en hoeveel geld gaat er via de FRIT naar Turkije?",
+             "Hoeveel Syriërs vangt Turkije op", "en hoeveel geld gaat er via de FRIT naar Turkije?"]
+    e = openvino_embedder
+    e.clear_query_cache()
+    alone = [e.encode_queries([t])[0] for t in texts]
+    calls = []
+    monkeypatch.setattr(e, "encode_queries", lambda batch, real=e.encode_queries: calls.append(list(batch)) or real(batch))
+    together = e.encode_query_batch(texts + texts[:1])
+    assert calls == [texts]  # one call, each text once
+    assert all(np.array_equal(a, b) for a, b in zip(alone + alone[:1], together))  # the same vectors, to the bit
+    assert np.array_equal(e.encode_query(texts[2]), alone[2]) and calls == [texts]  # cached: not embedded again
+    e.clear_query_cache()
+    e.encode_query(texts[2])
+    assert calls == [texts, texts[2:]]
+
+
 def test_unexportable_model_is_refused():
     from index.backends import _check_exportable
 
