@@ -98,6 +98,12 @@ class OpenVINOBackend:
         self.precision = self.latency.get_property("INFERENCE_PRECISION_HINT").to_string()  # "bf16", "f32"
         self._ov = ov
         self._local = threading.local()
+        # pybind11 sets up its numpy bindings on OpenVINO's first inference; two threads doing
+        # that first inference at once deadlock (one waits for the GIL inside the once-only set-up,
+        # the other holds the GIL waiting for it), as seen with the chat window's or a test's
+        # thread pool. Both models' first inference therefore happens here, on one thread.
+        self.encode(["query: ok"])
+        self.encode(["query: ok", "query: ok"])
 
     def _latency_request(self):
         request = getattr(self._local, "request", None)

@@ -187,6 +187,46 @@ def test_openvino_backend_is_thread_safe(openvino_embedder, torch_embedder):
     assert _cosines(np.stack(got), ref).min() >= FAITHFUL
 
 
+_FIRST_INFERENCES_AT_ONCE = """
+import sys, threading
+from pathlib import Path
+from index.config import ModelConfig
+from index.embedding import Embedder
+
+e = Embedder(ModelConfig(backend="openvino"), Path(sys.argv[1]))
+texts = sys.argv[2:]
+start = threading.Barrier(len(texts))
+def ask(text):
+    start.wait()
+    e.encode_queries([text])
+threads = [threading.Thread(target=ask, args=(t,)) for t in texts]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+def test_first_questions_answered_at_once_do_not_deadlock(openvino_embedder, model_cache):
+    # The chat window's first questions after start-up arrive together. OpenVINO's first
+    # inference in a process (pybind11 setting up its numpy bindings) deadlocked when two threads
+    # made it at once, so only a fresh process, whose first inferences come from eight threads
+    # released together, can show it. A deadlocked thread holds the GIL, so the whole process
+    # stops: the timeout is the detector. Without the fix about one run in three hung; three runs.
+    import subprocess
+    import sys
+
+    texts = [f"Hoeveel {w} vangt Turkije op?" for w in ("Syriërs", "vluchtelingen", "migranten", "mensen",
+                                                         "Afghanen", "kinderen", "asielzoekers", "gezinnen")]
+    for attempt in range(3):
+        try:
+            run = subprocess.run([sys.executable, "-c", _FIRST_INFERENCES_AT_ONCE, str(model_cache), *texts],
+                                 capture_output=True, text=True, timeout=150)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"run {attempt + 1}: eight first questions at once deadlocked the process")
+        assert run.returncode == 0, run.stderr[-500:]
+
+
 @pytest.mark.slow
 def test_question_clauses_embedded_together_are_those_embedded_alone(openvino_embedder, monkeypatch):
     # A compound question of the dev split and its clauses, as the composer embeds them.
