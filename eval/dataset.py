@@ -36,9 +36,11 @@ from pathlib import Path
 from index.errors import UserError
 
 #: The evaluation sets bundled with the package, over the letters in ``index/corpus``. ``dev`` is
-#: tuned on freely; ``test`` was written from the letters before the system saw its questions and is
-#: only ever reported, never tuned on.
-SPLITS = {name: Path(__file__).parent / "data" / f"{name}.jsonl" for name in ("dev", "test")}
+#: tuned on freely; ``dev2`` was written later from the letters alone, by writers who saw neither the
+#: system nor the other splits, so that choices ``dev`` cannot separate are made on questions the
+#: rules were not fitted to; it is tuned on too. ``test`` was written from the letters before the
+#: system saw its questions and is only ever reported, never tuned on.
+SPLITS = {name: Path(__file__).parent / "data" / f"{name}.jsonl" for name in ("dev", "dev2", "test")}
 DEFAULT_DATASET = SPLITS["dev"]
 
 TYPES = ("fact", "number", "list", "why", "paraphrase", "multi", "unanswerable")
