@@ -71,7 +71,8 @@ def index_dir_for(folder: Path | str) -> Path:
 
 
 def is_current(index_dir: Path, folder: Path, chunk: ChunkConfig) -> bool:
-    """Whether the index at ``index_dir`` holds exactly the current documents of ``folder``, cut by this chunker."""
+    """Whether the index at ``index_dir`` holds exactly the current documents of ``folder``, cut by
+    this chunker, in the store format this program reads (an older one is rebuilt, not refused)."""
     from index import store
     from index.loaders import SUPPORTED_EXTENSIONS
 
@@ -79,7 +80,7 @@ def is_current(index_dir: Path, folder: Path, chunk: ChunkConfig) -> bool:
         manifest = store.read_manifest(index_dir)
     except store.StoreError:
         return False
-    if manifest.chunker != chunker_settings(chunk):
+    if manifest.format_version != store.FORMAT_VERSION or manifest.chunker != chunker_settings(chunk):
         return False
     files = [p for p in sorted((folder / "docs").iterdir()) if p.suffix.lower() in SUPPORTED_EXTENSIONS]
     current = {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

@@ -88,6 +88,16 @@ def test_rag_eval_benchmark_indexes_once_and_reports(bench_folder, tmp_path, rag
     assert "Indexing the documents of" not in capsys.readouterr().out  # the cached index is reused
     assert (out / "compare.md").is_file()
 
+    # A cache written by an older version of the program (another store format) is rebuilt, not an error.
+    from eval.benchmark import index_dir_for
+
+    cache = index_dir_for(bench_folder)
+    manifest_path = cache / (cache / "CURRENT").read_text(encoding="utf-8").strip() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "format_version": manifest["format_version"] - 1}), encoding="utf-8")
+    assert rag(["eval", "--benchmark", str(bench_folder), "--out", str(out)]) == 0
+    assert "Indexing the documents of" in capsys.readouterr().out
+
 
 @pytest.mark.slow
 def test_plain_baseline_chunks_raw_text_and_finds_a_quoted_sentence(embedder):
