@@ -6,7 +6,7 @@ The baseline is the pipeline a newcomer builds in an afternoon: each file's raw 
 LangChain's ``RecursiveCharacterTextSplitter`` (1,000 characters, 200 overlap), embedded with the
 product's own e5 checkpoint and prefixes, searched in a flat FAISS inner-product index; and bm25s
 with its default tokenizer over the same chunks. The product runs its retrieval modes over its own
-index. Every system is scored on the dev and test splits (passage hit@k and MRR@10 by
+index. Every system is scored on the dev, dev2 and test splits (passage hit@k and MRR@10 by
 :mod:`eval.metrics`, answerable items) and on the FAQ benchmark (document level,
 :mod:`eval.benchmark`). ``--ablation`` adds the hybrid with each stage switched off in turn.
 Prints one table and writes ``baseline.json`` into ``--out``.
@@ -39,6 +39,7 @@ METRICS = ("hit@1", "hit@5", "mrr@10")
 ABLATIONS = {
     "- English word translation": lambda r: setattr(r, "translation_threshold", 2.0),
     "- best-sentence dense ranking": lambda r: setattr(r, "sentence_weight", 0.0),
+    "- two-sentence window ranking": lambda r: setattr(r, "window_weight", 0.0),
     "- named-letter prior": lambda r: setattr(r, "reference_weight", 0.0),
     "- per-letter cap": lambda r: setattr(r, "per_letter_cap", DEPTH),
 }
@@ -201,7 +202,7 @@ def run(faq: Path, ablation: bool) -> dict[str, dict]:
 
 
 def table(results: dict[str, dict]) -> str:
-    sets = ("dev", "test", "faq")
+    sets = ("dev", "dev2", "test", "faq")
     header = "| system | " + " | ".join(f"{s} {m}" for s in sets for m in METRICS) + " | test nl/en hit@5 |"
     lines = [header, "|" + "---|" * (len(sets) * len(METRICS) + 2)]
     for name, r in results.items():
@@ -209,7 +210,7 @@ def table(results: dict[str, dict]) -> str:
         lang = f"{r['test']['nl']['hit@5']:.2f} / {r['test']['en']['hit@5']:.2f}"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {lang} |")
     n = results[next(iter(results))]
-    lines.append(f"\nItems: dev {n['dev']['n']}, test {n['test']['n']} (answerable), FAQ {n['faq']['n']} questions.")
+    lines.append(f"\nItems: dev {n['dev']['n']}, dev2 {n['dev2']['n']}, test {n['test']['n']} (answerable), FAQ {n['faq']['n']} questions.")
     return "\n".join(lines)
 
 

@@ -36,7 +36,7 @@ def _child(scenario: str, home: Path) -> dict:
     if scenario in ("cold", "full", "warm"):
         report = build_index(None, cfg)
         result = {"seconds": time.perf_counter() - started, "passages": report.passages, "sentences": report.sentences,
-                  "words": report.words, "embedded": report.embedded}
+                  "windows": report.windows, "words": report.words, "embedded": report.embedded}
     else:  # throughput
         from index.embedding import Embedder
         from index.store import load_index
@@ -88,7 +88,7 @@ def main() -> None:
         return statistics.median(r[key] for r in runs[scenario])
 
     first = runs["full"][0]
-    print(f"bundled letters: {first['passages']} passages, {first['sentences']} sentences, {first['words']} words; "
+    print(f"bundled letters: {first['passages']} passages, {first['sentences']} sentences, {first['windows']} windows, {first['words']} words; "
           f"medians of {args.repeat} runs on {os.cpu_count()} CPU cores")
     for name in ("cold", "full", "warm"):
         print(f"  {name:<5} build   {med(name, 'seconds'):7.1f} s   peak {med(name, 'peak_mb'):6.0f} MB   "

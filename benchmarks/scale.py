@@ -4,7 +4,7 @@
 
 For each size (the first N documents by ``manifest.jsonl`` order, plus the bundled letters):
 
-- build: time, texts embedded (passages + sentences + words) per second, peak memory (the
+- build: time, texts embedded (passages + sentences + windows + words) per second, peak memory (the
   child process's ``ru_maxrss``: native memory of OpenVINO/FAISS included), index size on disk;
 - warm ``ask`` p50/p95 over the dev questions (extractive composer, query cache cleared per
   question), in a child process that also reports the dense search time, flat against the
@@ -74,10 +74,10 @@ def child_build(index_dir: Path, corpus: Path, size: int) -> dict:
     t0 = time.perf_counter()
     report = build_index(corpus_paths(corpus, size), _config(index_dir))
     seconds = time.perf_counter() - t0
-    texts = report.passages + report.sentences + report.words
+    texts = report.passages + report.sentences + report.windows + report.words
     return {
         "seconds": seconds, "letters": report.letters, "passages": report.passages, "sentences": report.sentences,
-        "words": report.words, "texts": texts, "embedded": report.embedded,
+        "windows": report.windows, "words": report.words, "texts": texts, "embedded": report.embedded,
         "texts_per_s": report.embedded / seconds if seconds else 0.0, "errors": len(report.errors),
         "peak_mb": _peak_mb(), "load": _load(),
     }

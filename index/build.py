@@ -2,10 +2,11 @@
 
 Besides each passage, each of its sentences is embedded too: the extractive composer picks
 answer sentences by their similarity to the question, and doing that at index time keeps a
-question to one dot product. So is each distinct word (:mod:`index.vocabulary`), to translate
+question to one dot product. So is each pair of consecutive sentences of a passage (a window,
+:func:`index.sentences.window_spans`), which retrieval ranks passages by too, and each distinct word (:mod:`index.vocabulary`), to translate
 the words of English questions into the letters' words.
 
-Builds are incremental through a content-hash cache: a text (passage, sentence or word) already in the
+Builds are incremental through a content-hash cache: a text (passage, sentence, window or word) already in the
 previous index (same model, same weights) reuses its vector, so adding, changing or removing one
 letter embeds only what changed, and the result equals a full rebuild.
 
@@ -39,10 +40,10 @@ from index.errors import UserError
 from index.letters import load_letters
 from index.loaders import LoadError
 from index.models import Letter, Passage
-from index.sentences import sentence_spans
+from index.sentences import sentence_spans, window_spans
 from index.vocabulary import corpus_words
 
-#: progress(stage, done, total): stages are "letters", "passages", "sentences" and "words".
+#: progress(stage, done, total): stages are "letters", "passages", "sentences", "windows" and "words".
 Progress = Callable[[str, int, int], None]
 
 
@@ -56,8 +57,9 @@ class BuildReport:
     passages: int
     duplicates: dict[str, str]
     sentences: int
+    windows: int
     words: int
-    embedded: int  # texts (passages, sentences and words) embedded in this build
+    embedded: int  # texts (passages, sentences, windows and words) embedded in this build
     reused: int  # texts whose vectors came from the previous index
     seconds: float
     errors: list[LoadError] = field(default_factory=list)
@@ -77,6 +79,10 @@ def _word_key(word: str) -> str:
 
 def _sentence_texts(passage: Passage, spans: list[tuple[int, int]]) -> list[str]:
     return [passage.text[a:b] for a, b in spans]
+
+
+def _window_texts(passage: Passage, spans: list[tuple[int, int]]) -> list[str]:
+    return _sentence_texts(passage, window_spans(spans))
 
 
 #: The modules whose code turns a source file into a Letter, and then a Letter into passages and sentences.
@@ -139,8 +145,10 @@ def _previous_vectors(previous: _Previous, embedder: Embedder) -> dict[str, np.n
         return {}
     vectors = previous.index.vectors()
     cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(previous.index.passages)}
-    for p, spans, sentence_vectors in zip(previous.index.passages, previous.index.sentences, previous.index.sentence_vectors):
+    index = previous.index
+    for p, spans, sentence_vectors, window_vectors in zip(index.passages, index.sentences, index.sentence_vectors, index.window_vectors):
         cache.update(zip(map(_text_key, _sentence_texts(p, spans)), sentence_vectors))
+        cache.update(zip(map(_text_key, _window_texts(p, spans)), window_vectors))
     cache.update(zip(map(_word_key, previous.index.words), previous.index.word_vectors))
     return cache
 
@@ -260,6 +268,8 @@ def build_index(
     vectors, embedded = _embed([p.embedding_text() for p in passages], cache, embedder, "passages", report)
     flat_sentences = [t for p, spans in zip(passages, sentences) for t in _sentence_texts(p, spans)]
     sentence_vectors, embedded_sentences = _embed(flat_sentences, cache, embedder, "sentences", report)
+    flat_windows = [t for p, spans in zip(passages, sentences) for t in _window_texts(p, spans)]
+    window_vectors, embedded_windows = _embed(flat_windows, cache, embedder, "windows", report)
     words = corpus_words(passages)
     word_vectors, embedded_words = _embed(words, cache, embedder, "words", report, words=True)
 
@@ -272,7 +282,7 @@ def build_index(
         duplicates=duplicates,
     )
     path = store.write_index(
-        cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, words, word_vectors,
+        cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, window_vectors, words, word_vectors,
         ann_min_passages=cfg.retrieval.ann_min_passages,
         sources=_source_records(loaded, letters, fingerprints),
     )
@@ -280,10 +290,12 @@ def build_index(
         letters=len(letters),
         passages=len(passages),
         sentences=len(flat_sentences),
+        windows=len(flat_windows),
         words=len(words),
         duplicates=duplicates,
-        embedded=embedded + embedded_sentences + embedded_words,
-        reused=len(passages) + len(flat_sentences) + len(words) - embedded - embedded_sentences - embedded_words,
+        embedded=embedded + embedded_sentences + embedded_windows + embedded_words,
+        reused=len(passages) + len(flat_sentences) + len(flat_windows) + len(words)
+        - embedded - embedded_sentences - embedded_windows - embedded_words,
         seconds=time.perf_counter() - started,
         errors=errors,
         index_path=path,

@@ -81,6 +81,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans + _paragraph_sentences(text, position, end)
 
 
+def window_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each pair of consecutive sentences of ``spans`` as one span: the text a retrieval window
+    embeds, for an answer that a sentence gives only together with the one before or after it."""
+    return [(first[0], second[1]) for first, second in zip(spans, spans[1:])]
+
+
 def _paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     sentence_start = _skip_space(text, start, end)

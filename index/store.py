@@ -10,13 +10,15 @@ Layout of ``index_dir``::
                                HNSW above RetrievalConfig.ann_min_passages (manifest.index_type)
     v-<stamp>/sentences.jsonl  per passage row: its sentences as [start, end] offsets in the passage text
     v-<stamp>/sentences.npy    their embeddings, in the same order (the extractive composer scores them)
+    v-<stamp>/windows.npy      embeddings of each two consecutive sentences of a passage, in the same
+                               order (a passage of n sentences has n - 1; retrieval ranks by them)
     v-<stamp>/words.json       the distinct words of the passages (index/vocabulary.py)
     v-<stamp>/words.npy        their embeddings, in the same order (rag/translation.py translates with them)
     v-<stamp>/sources.json     per source file its content hash and the letter it loaded as (before
                                merging), for the next build to reuse (index/build.py); optional
 
 Vectors are held once: the passage vectors are a view of the FAISS index's own storage (flat or
-the HNSW graph's flat storage), and the sentence and word vectors are memory-mapped ``.npy``
+the HNSW graph's flat storage), and the sentence, window and word vectors are memory-mapped ``.npy``
 files, sliced per passage without copying. (``faiss.IO_FLAG_MMAP`` does not map a flat index:
 faiss 1.15 still reads it into memory, so it is read normally.)
 
@@ -39,7 +41,7 @@ import numpy as np
 from index.errors import UserError
 from index.models import Letter, Passage
 
-FORMAT_VERSION = 2  # 2: words.json and words.npy
+FORMAT_VERSION = 3  # 2: words.json and words.npy; 3: windows.npy
 REBUILD_HINT = "rag index --index {dir}"
 SOURCES_FILE = "sources.json"
 
@@ -152,6 +154,8 @@ class IndexStore:
     sentences: list[list[tuple[int, int]]]  # per passage row, offsets within passage.text
     sentence_matrix: np.ndarray  # every sentence's vector, passage by passage (memory-mapped)
     sentence_bounds: np.ndarray  # passage i's sentences are rows sentence_bounds[i]:sentence_bounds[i + 1]
+    window_matrix: np.ndarray  # every window's vector (two consecutive sentences), passage by passage (memory-mapped)
+    window_bounds: np.ndarray  # passage i's windows are rows window_bounds[i]:window_bounds[i + 1]
     words: list[str]  # the corpus's distinct words
     word_vectors: np.ndarray  # one row per word (memory-mapped)
     _matrix: np.ndarray | None = None  # the passage vectors: a view of faiss_index's storage
@@ -160,6 +164,11 @@ class IndexStore:
     def sentence_vectors(self) -> _Rows:
         """Per passage row, its sentences' vectors (views of ``sentence_matrix``)."""
         return _Rows(self.sentence_matrix, self.sentence_bounds)
+
+    @property
+    def window_vectors(self) -> _Rows:
+        """Per passage row, its windows' vectors (views of ``window_matrix``)."""
+        return _Rows(self.window_matrix, self.window_bounds)
 
     @property
     def approximate(self) -> bool:
@@ -226,6 +235,7 @@ def write_index(
     vectors: np.ndarray,
     sentences: list[list[tuple[int, int]]],
     sentence_vectors: np.ndarray,
+    window_vectors: np.ndarray,
     words: list[str],
     word_vectors: np.ndarray,
     ann_min_passages: int | None = None,
@@ -241,6 +251,8 @@ def write_index(
         raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors, {len(sentences)} sentence lists")
     if sum(map(len, sentences)) != len(sentence_vectors):
         raise ValueError("sentence spans and sentence vectors differ in number")
+    if _window_count(sentences) != len(window_vectors):
+        raise ValueError(f"{_window_count(sentences)} windows but {len(window_vectors)} window vectors")
     if len(words) != len(word_vectors):
         raise ValueError(f"{len(words)} words but {len(word_vectors)} word vectors")
     index_dir = Path(index_dir)
@@ -265,6 +277,7 @@ def write_index(
         faiss.write_index(dense, str(version / "vectors.faiss"))
         _write_jsonl(version / "sentences.jsonl", ([list(span) for span in spans] for spans in sentences))
         np.save(version / "sentences.npy", np.asarray(sentence_vectors, dtype=np.float32))
+        np.save(version / "windows.npy", np.asarray(window_vectors, dtype=np.float32).reshape(len(window_vectors), manifest.dim))
         (version / "words.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
         np.save(version / "words.npy", np.asarray(word_vectors, dtype=np.float32).reshape(len(words), manifest.dim))
         if sources is not None:
@@ -280,6 +293,14 @@ def write_index(
     if previous is not None and previous != version:
         shutil.rmtree(previous, ignore_errors=True)
     return version
+
+
+def _window_count(sentences: list[list[tuple[int, int]]]) -> int:
+    return sum(max(len(row) - 1, 0) for row in sentences)
+
+
+def _bounds(counts: list[int]) -> np.ndarray:
+    return np.cumsum([0] + counts)
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -348,6 +369,7 @@ def load_index(index_dir: Path) -> IndexStore:
         vectors = faiss.read_index(str(active / "vectors.faiss"))
         sentences = [[tuple(span) for span in row] for row in _read_jsonl(active / "sentences.jsonl")]
         flat_sentences = np.load(active / "sentences.npy", mmap_mode="r")
+        windows = np.load(active / "windows.npy", mmap_mode="r")
         words = json.loads((active / "words.json").read_text(encoding="utf-8"))
         word_vectors = np.load(active / "words.npy", mmap_mode="r")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
@@ -358,14 +380,19 @@ def load_index(index_dir: Path) -> IndexStore:
         or vectors.d != manifest.dim
         or len(sentences) != len(passages)
         or sum(map(len, sentences)) != len(flat_sentences)
+        or _window_count(sentences) != len(windows)
         or len(words) != len(word_vectors)
     ):
         raise IndexCorrupt(
             f"index at {index_dir} is inconsistent: {len(passages)} passages, {vectors.ntotal} vectors, "
-            f"{len(words)} words, {len(word_vectors)} word vectors; manifest says {manifest.passages} "
+            f"{len(flat_sentences)} sentence and {len(windows)} window vectors for {sum(map(len, sentences))} "
+            f"sentences, {len(words)} words, {len(word_vectors)} word vectors; manifest says {manifest.passages} "
             f"passages of dimension {manifest.dim}. Rebuild with: {hint}"
         )
     if manifest.index_type not in ("flat", "hnsw"):
         raise IndexMismatch(f"the index at {index_dir} has index type {manifest.index_type!r}, which this program cannot read. Rebuild it with: {hint}")
-    bounds = np.cumsum([0] + [len(row) for row in sentences])
-    return IndexStore(active, manifest, passages, letters, vectors, sentences, flat_sentences, bounds, words, word_vectors)
+    sentence_bounds = _bounds([len(row) for row in sentences])
+    window_bounds = _bounds([max(len(row) - 1, 0) for row in sentences])
+    return IndexStore(
+        active, manifest, passages, letters, vectors, sentences, flat_sentences, sentence_bounds, windows, window_bounds, words, word_vectors
+    )

@@ -2,7 +2,10 @@
 
 Each retriever's candidate scores are min-max normalised over its own candidates and summed with
 its weight: scores keep how far apart candidates are, which reciprocal ranks throw away, and the
-normalisation puts cosines and BM25 on one scale. For an English question, BM25 also searches the
+normalisation puts cosines and BM25 on one scale. Dense ranks passages three ways: by the passage
+vector, by its best sentence and by its best window of two consecutive sentences (a paraphrased
+question often matches one sentence, or a sentence with its neighbour, far better than the
+whole passage). For an English question, BM25 also searches the
 letter words its words translate to (:mod:`rag.translation`). A question that names a letter
 ("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that letter's
 passages, and its reference words are kept out of BM25. After fusion a per-letter cap keeps room
@@ -54,6 +57,26 @@ class Retrieval:
     query_vector: np.ndarray | None
 
 
+class _BestOfBlock:
+    """Ranks passages by their best-matching row of a matrix whose rows come in per-passage blocks
+    (passage i owns rows bounds[i]:bounds[i + 1]: its sentences, or its windows). The matrix is the
+    store's memory-mapped array, not a copy; a passage's best row is a maximum over its block."""
+
+    def __init__(self, matrix: np.ndarray, bounds: np.ndarray):
+        self.matrix = matrix if len(matrix) else None
+        filled = bounds[1:] > bounds[:-1]
+        self.starts = bounds[:-1][filled]  # only passages that have rows
+        self.rows = np.flatnonzero(filled)
+        self.passages = len(bounds) - 1
+
+    def scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Per passage its best row's cosine with the question; -1 for a passage without rows."""
+        best = np.full(self.passages, -1.0, dtype=np.float32)
+        if self.matrix is not None:
+            best[self.rows] = np.maximum.reduceat(self.matrix @ np.asarray(query_vector, np.float32), self.starts)
+        return best
+
+
 class Retriever:
     """Ranks the passages of one loaded index for a question."""
 
@@ -62,14 +85,10 @@ class Retriever:
         self.embedder = embedder
         self.cfg = cfg
         self.lexical = LexicalIndex(store.passages)
-        # Every sentence's vector, to rank passages also by their single best-matching sentence:
-        # a paraphrased question often matches one sentence far better than its whole passage.
-        # One array, the store's (memory-mapped), not a copy: passage i's sentences are rows
-        # bounds[i]:bounds[i + 1], so a passage's best sentence is a maximum over its block.
-        bounds = store.sentence_bounds
-        self._sentence_matrix = store.sentence_matrix if len(store.sentence_matrix) else None
-        self._sentence_starts = bounds[:-1][bounds[1:] > bounds[:-1]]  # passages that have sentences
-        self._sentence_rows = np.flatnonzero(bounds[1:] > bounds[:-1])
+        self._parts = [
+            (cfg.sentence_weight, _BestOfBlock(store.sentence_matrix, store.sentence_bounds)),
+            (cfg.window_weight, _BestOfBlock(store.window_matrix, store.window_bounds)),
+        ]
         # What each letter says about itself (date, title, "deze rapportage ..."), to resolve
         # questions that name a letter ("volgens de brief van juli 2020").
         self.profiles = [references.profile(letter) for letter in store.letters.values()]
@@ -113,11 +132,10 @@ class Retriever:
                 for row, score in self.store.search(query_vector, depth):
                     dense[row] = score
             rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
-            if self._sentence_matrix is not None:
-                best_sentence = np.full(n, -1.0, dtype=np.float32)
-                sentence_scores = self._sentence_matrix @ np.asarray(query_vector, np.float32)
-                best_sentence[self._sentence_rows] = np.maximum.reduceat(sentence_scores, self._sentence_starts)
-                rankings.append((self.cfg.sentence_weight, self._top(best_sentence, allowed, best_sentence > -1.0)))
+            for weight, parts in self._parts:
+                if weight and parts.matrix is not None:
+                    best = parts.scores(query_vector)
+                    rankings.append((weight, self._top(best, allowed, best > -1.0)))
         if mode in ("bm25", "hybrid"):
             if detect_language(question) != "nl":
                 searched = " ".join([searched, *self.translator.translate(searched)])

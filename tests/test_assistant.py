@@ -55,6 +55,21 @@ def test_a_question_spanning_two_letters_retrieves_both(assistant):
     assert {LETTER_2020, REPORT_2023} <= letters
 
 
+def test_the_window_ranking_finds_a_mechanism_described_across_two_sentences(assistant):
+    # Letter 000 explains the 1:1 mechanism in one sentence and follows it with what it has done
+    # ("circa 26.840 vluchtelingen hervestigd vanuit Turkije"). Ranked by the whole passage and by
+    # single sentences, two passages on the EU-Turkey Statement's other parts come first; the two
+    # sentences as one window lift the mechanism's passage to the top.
+    from rag.retrieve import Retriever
+
+    question = "How does the one-for-one arrangement under the EU-Turkey Statement work?"
+    top = assistant.retriever.retrieve(question).sources[0].passage.text
+    assert "1:1 mechanisme" in " ".join(top.split())
+    cfg = assistant.config.retrieval.model_copy(update={"window_weight": 0})
+    without = Retriever(assistant.store, assistant.embedder, cfg).retrieve(question).sources
+    assert "1:1 mechanisme" not in " ".join(without[0].passage.text.split())
+
+
 def test_filters_restrict_letters_and_dates(assistant):
     only = assistant.ask("Wat doet Nederland aan terugkeer?", letters=[LETTER_2021])
     assert {s.letter.id for s in only.passages} == {LETTER_2021}

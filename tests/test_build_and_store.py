@@ -38,6 +38,7 @@ def _snapshot(index_dir):
         np.concatenate(idx.sentence_vectors),
         idx.words,
         idx.word_vectors,
+        np.asarray(idx.window_matrix),
     )
 
 
@@ -60,6 +61,15 @@ def test_build_writes_a_complete_index(corpus, config, embedder):
     assert "terugkeer" in idx.words
     row = idx.words.index("terugkeer")
     np.testing.assert_allclose(idx.word_vectors[row], embedder.encode_words(["terugkeer"])[0], atol=1e-5)
+    # each two consecutive sentences of a passage, embedded as one passage text: n sentences, n - 1 windows
+    assert report.windows == len(idx.window_matrix) == sum(max(len(s) - 1, 0) for s in idx.sentences)
+    row = next(i for i, spans in enumerate(idx.sentences) if len(spans) >= 3)
+    spans, text = idx.sentences[row], idx.passages[row].text
+    assert len(idx.window_vectors[row]) == len(spans) - 1
+    window = text[spans[1][0] : spans[2][1]]
+    assert spans[1][1] < spans[2][0] and text[spans[1][0] : spans[1][1]] in window
+    np.testing.assert_allclose(idx.window_vectors[row][1], embedder.encode_passages([window])[0], atol=1e-5)
+    assert isinstance(idx.window_matrix, np.memmap)
 
 
 def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(corpus, config, embedder, tmp_path):
@@ -68,7 +78,7 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
 
     shutil.copy(letter_path("000"), corpus)  # add one letter
     added = build_index([corpus], config, embedder=embedder)
-    assert 0 < added.embedded < added.passages + added.sentences + added.words
+    assert 0 < added.embedded < added.passages + added.sentences + added.windows + added.words
 
     unchanged = build_index([corpus], config, embedder=embedder)
     assert unchanged.embedded == 0
@@ -78,7 +88,7 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
     changed.write_text(text[: text.rstrip().rfind("\n\n")], encoding="utf-8")
     (corpus / letter_path("004").name).unlink()  # and remove another
     incremental = build_index([corpus], config, embedder=embedder)
-    assert incremental.embedded < incremental.passages + incremental.sentences + incremental.words
+    assert incremental.embedded < incremental.passages + incremental.sentences + incremental.windows + incremental.words
 
     fresh = config.__class__(index_dir=tmp_path / "fresh", model_cache=config.model_cache)
     build_index([corpus], fresh, embedder=embedder)
@@ -87,6 +97,7 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
     np.testing.assert_allclose(a[1], b[1], atol=1e-5)
     np.testing.assert_allclose(a[3], b[3], atol=1e-5)
     np.testing.assert_allclose(a[5], b[5], atol=1e-5)
+    np.testing.assert_allclose(a[6], b[6], atol=1e-5)
 
 
 def test_adding_letters_reads_only_the_new_files_and_equals_a_full_build(config, embedder, rag_home, monkeypatch, tmp_path):
@@ -187,6 +198,9 @@ def test_missing_and_damaged_indexes_say_how_to_rebuild(corpus, config, embedder
     np.save(active / "words.npy", np.zeros((3, embedder.dim), np.float32))
     with pytest.raises(store.IndexCorrupt, match="3 word vectors.*Rebuild with: rag index"):
         store.load_index(config.index_dir)
+    np.save(active / "windows.npy", np.zeros((2, embedder.dim), np.float32))
+    with pytest.raises(store.IndexCorrupt, match="2 window vectors.*Rebuild with: rag index"):
+        store.load_index(config.index_dir)
     (active / "vectors.faiss").write_bytes(b"not faiss")
     with pytest.raises(store.IndexCorrupt, match="damaged"):
         store.load_index(config.index_dir)
@@ -200,7 +214,7 @@ def test_an_index_of_an_older_format_names_it_and_how_to_rebuild(corpus, config,
     manifest_file = store.load_index(config.index_dir).path / "manifest.json"
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     manifest_file.write_text(json.dumps(manifest | {"format_version": 1}), encoding="utf-8")
-    with pytest.raises(store.IndexMismatch, match=r"format version 1; this program reads version 2.*rag index --index"):
+    with pytest.raises(store.IndexMismatch, match=rf"format version 1; this program reads version {store.FORMAT_VERSION}.*rag index --index"):
         store.load_index(config.index_dir)
     # The next build starts afresh (its cache would have made it embed nothing) instead of failing.
     report = build_index([corpus], config, embedder=embedder)

@@ -39,7 +39,7 @@ def build_with_progress(paths: list[Path] | None, cfg: Config) -> BuildReport:
     for alias, canonical in sorted(report.duplicates.items()):
         console.print(f"merged {alias} into {canonical} (same letter)", soft_wrap=True, markup=False)
     console.print(
-        f"Indexed {report.letters} letters, {report.passages} passages, {report.sentences} sentences, "
+        f"Indexed {report.letters} letters, {report.passages} passages, {report.sentences} sentences, {report.windows} windows, "
         f"{report.words} words ({report.embedded} texts embedded, {report.reused} reused; "
         f"{report.files_reused} files reused as indexed, {report.letters_rechunked} letters chunked) in "
         f"{report.seconds:.1f} s; {len(report.duplicates)} file(s) merged as duplicates; index: {cfg.index_dir}",
