@@ -3,8 +3,8 @@
 Besides each passage, each of its sentences is embedded too: the extractive composer picks
 answer sentences by their similarity to the question, and doing that at index time keeps a
 question to one dot product. So is each pair of consecutive sentences of a passage (a window,
-:func:`index.sentences.window_spans`), which retrieval ranks passages by too, and each distinct word (:mod:`index.vocabulary`), to translate
-the words of English questions into the letters' words.
+:func:`index.sentences.window_spans`), which retrieval ranks passages by too, and each distinct
+word (:mod:`index.vocabulary`), to translate the words of English questions into the letters' words.
 
 Builds are incremental through a content-hash cache: a text (passage, sentence, window or word) already in the
 previous index (same model, same weights) reuses its vector, so adding, changing or removing one
@@ -143,13 +143,13 @@ def _previous_vectors(previous: _Previous, embedder: Embedder) -> dict[str, np.n
     m = previous.index.manifest
     if m.model_id != embedder.model_id or m.model_checksum != embedder.checksum or m.dim != embedder.dim:
         return {}
-    vectors = previous.index.vectors()
-    cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(previous.index.passages)}
     index = previous.index
+    vectors = index.vectors()
+    cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(index.passages)}
     for p, spans, sentence_vectors, window_vectors in zip(index.passages, index.sentences, index.sentence_vectors, index.window_vectors):
         cache.update(zip(map(_text_key, _sentence_texts(p, spans)), sentence_vectors))
         cache.update(zip(map(_text_key, _window_texts(p, spans)), window_vectors))
-    cache.update(zip(map(_word_key, previous.index.words), previous.index.word_vectors))
+    cache.update(zip(map(_word_key, index.words), index.word_vectors))
     return cache
 
 

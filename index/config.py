@@ -106,8 +106,9 @@ class RetrievalConfig(_Section):
     sentence_weight: float = Field(
         0.75, ge=0, description="fusion weight of the ranking of passages by their best-matching sentence"
     )
-    # Windows: chosen on dev2 (the split dev could not decide on): MRR@10 0.856-0.866 for weights
-    # 0.25-0.75 against 0.850 without, dev flat at 0.879-0.881 (0.878 without); 0.5 is the middle.
+    # Windows: chosen on dev2 (dev was flat over the weight): `rag eval --split dev2` MRR@10
+    # 0.858-0.863 for weights 0.25-0.75 against 0.850 without, dev 0.880-0.881 (0.878 without);
+    # 0.5 is the middle of that plateau.
     window_weight: float = Field(
         0.5, ge=0, description="fusion weight of the ranking of passages by their best window of two consecutive sentences"
     )

@@ -251,8 +251,8 @@ def write_index(
         raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors, {len(sentences)} sentence lists")
     if sum(map(len, sentences)) != len(sentence_vectors):
         raise ValueError("sentence spans and sentence vectors differ in number")
-    if _window_count(sentences) != len(window_vectors):
-        raise ValueError(f"{_window_count(sentences)} windows but {len(window_vectors)} window vectors")
+    if sum(_window_counts(sentences)) != len(window_vectors):
+        raise ValueError(f"{sum(_window_counts(sentences))} windows but {len(window_vectors)} window vectors")
     if len(words) != len(word_vectors):
         raise ValueError(f"{len(words)} words but {len(word_vectors)} word vectors")
     index_dir = Path(index_dir)
@@ -295,8 +295,9 @@ def write_index(
     return version
 
 
-def _window_count(sentences: list[list[tuple[int, int]]]) -> int:
-    return sum(max(len(row) - 1, 0) for row in sentences)
+def _window_counts(sentences: list[list[tuple[int, int]]]) -> list[int]:
+    """Windows per passage: one per two consecutive sentences (index/sentences.py's window_spans)."""
+    return [max(len(row) - 1, 0) for row in sentences]
 
 
 def _bounds(counts: list[int]) -> np.ndarray:
@@ -374,25 +375,25 @@ def load_index(index_dir: Path) -> IndexStore:
         word_vectors = np.load(active / "words.npy", mmap_mode="r")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorrupt(f"index at {index_dir} is damaged ({exc.__class__.__name__}: {exc}). Rebuild with: {hint}") from exc
+    sentence_bounds = _bounds([len(row) for row in sentences])
+    window_bounds = _bounds(_window_counts(sentences))
     if (
         vectors.ntotal != len(passages)
         or len(passages) != manifest.passages
         or vectors.d != manifest.dim
         or len(sentences) != len(passages)
-        or sum(map(len, sentences)) != len(flat_sentences)
-        or _window_count(sentences) != len(windows)
+        or sentence_bounds[-1] != len(flat_sentences)
+        or window_bounds[-1] != len(windows)
         or len(words) != len(word_vectors)
     ):
         raise IndexCorrupt(
             f"index at {index_dir} is inconsistent: {len(passages)} passages, {vectors.ntotal} vectors, "
-            f"{len(flat_sentences)} sentence and {len(windows)} window vectors for {sum(map(len, sentences))} "
+            f"{len(flat_sentences)} sentence and {len(windows)} window vectors for {sentence_bounds[-1]} "
             f"sentences, {len(words)} words, {len(word_vectors)} word vectors; manifest says {manifest.passages} "
             f"passages of dimension {manifest.dim}. Rebuild with: {hint}"
         )
     if manifest.index_type not in ("flat", "hnsw"):
         raise IndexMismatch(f"the index at {index_dir} has index type {manifest.index_type!r}, which this program cannot read. Rebuild it with: {hint}")
-    sentence_bounds = _bounds([len(row) for row in sentences])
-    window_bounds = _bounds([max(len(row) - 1, 0) for row in sentences])
     return IndexStore(
         active, manifest, passages, letters, vectors, sentences, flat_sentences, sentence_bounds, windows, window_bounds, words, word_vectors
     )

@@ -85,10 +85,8 @@ class Retriever:
         self.embedder = embedder
         self.cfg = cfg
         self.lexical = LexicalIndex(store.passages)
-        self._parts = [
-            (cfg.sentence_weight, _BestOfBlock(store.sentence_matrix, store.sentence_bounds)),
-            (cfg.window_weight, _BestOfBlock(store.window_matrix, store.window_bounds)),
-        ]
+        self._sentences = _BestOfBlock(store.sentence_matrix, store.sentence_bounds)
+        self._windows = _BestOfBlock(store.window_matrix, store.window_bounds)
         # What each letter says about itself (date, title, "deze rapportage ..."), to resolve
         # questions that name a letter ("volgens de brief van juli 2020").
         self.profiles = [references.profile(letter) for letter in store.letters.values()]
@@ -132,9 +130,9 @@ class Retriever:
                 for row, score in self.store.search(query_vector, depth):
                     dense[row] = score
             rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
-            for weight, parts in self._parts:
-                if weight and parts.matrix is not None:
-                    best = parts.scores(query_vector)
+            for weight, blocks in ((self.cfg.sentence_weight, self._sentences), (self.cfg.window_weight, self._windows)):
+                if weight and blocks.matrix is not None:
+                    best = blocks.scores(query_vector)
                     rankings.append((weight, self._top(best, allowed, best > -1.0)))
         if mode in ("bm25", "hybrid"):
             if detect_language(question) != "nl":
