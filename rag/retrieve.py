@@ -64,16 +64,34 @@ class _BestOfBlock:
 
     def __init__(self, matrix: np.ndarray, bounds: np.ndarray):
         self.matrix = matrix if len(matrix) else None
+        self.bounds = bounds
         filled = bounds[1:] > bounds[:-1]
         self.starts = bounds[:-1][filled]  # only passages that have rows
         self.rows = np.flatnonzero(filled)
         self.passages = len(bounds) - 1
 
-    def scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Per passage its best row's cosine with the question; -1 for a passage without rows."""
+    def scores(self, query_vector: np.ndarray, pool: np.ndarray | None = None) -> np.ndarray:
+        """Per passage its best row's cosine with the question; -1 for a passage without rows.
+
+        Args:
+            query_vector: the question's embedding.
+            pool: if given, only these passages are scored (the others get -1): a large index
+                then reads the rows of its candidates instead of the whole matrix.
+        """
         best = np.full(self.passages, -1.0, dtype=np.float32)
-        if self.matrix is not None:
-            best[self.rows] = np.maximum.reduceat(self.matrix @ np.asarray(query_vector, np.float32), self.starts)
+        if self.matrix is None:
+            return best
+        query = np.asarray(query_vector, np.float32)
+        if pool is None:
+            best[self.rows] = np.maximum.reduceat(self.matrix @ query, self.starts)
+            return best
+        chosen = self.rows[np.isin(self.rows, pool)]
+        if len(chosen):
+            starts = self.bounds[chosen]
+            lengths = self.bounds[chosen + 1] - starts
+            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+            rows = np.arange(lengths.sum()) + offsets  # every row of every chosen passage, in order
+            best[chosen] = np.maximum.reduceat(self.matrix[rows] @ query, np.cumsum(lengths) - lengths)
         return best
 
 
@@ -130,15 +148,25 @@ class Retriever:
                 for row, score in self.store.search(query_vector, depth):
                     dense[row] = score
             rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
-            for weight, blocks in ((self.cfg.sentence_weight, self._sentences), (self.cfg.window_weight, self._windows)):
-                if weight and blocks.matrix is not None:
-                    best = blocks.scores(query_vector)
-                    rankings.append((weight, self._top(best, allowed, best > -1.0)))
         if mode in ("bm25", "hybrid"):
             if detect_language(question) != "nl":
                 searched = " ".join([searched, *self.translator.translate(searched)])
             lexical = self.lexical.scores(searched)
-            rankings.append((self.cfg.lexical_weight, self._top(lexical, allowed, lexical > 0)))
+            lexical_top = self._top(lexical, allowed, lexical > 0)
+            rankings.append((self.cfg.lexical_weight, lexical_top))
+        if dense is not None:
+            # With an approximate passage search (a large index) only its candidates and BM25's
+            # are ranked by their sentences and windows: reading every sentence vector of a large
+            # archive costs more than the search itself.
+            pool = None
+            if not (dense > -1.0).all():
+                pool = np.flatnonzero(dense > -1.0)
+                if lexical is not None:
+                    pool = np.union1d(pool, [row for row, _ in lexical_top])
+            for weight, blocks in ((self.cfg.sentence_weight, self._sentences), (self.cfg.window_weight, self._windows)):
+                if weight and blocks.matrix is not None:
+                    best = blocks.scores(query_vector, pool)
+                    rankings.append((weight, self._top(best, allowed, best > -1.0)))
         if named:
             # The named letters' passages, in dense order (BM25 order in bm25 mode): a prior for
             # the letter, not a filter, since the answer may also stand in a letter not named.

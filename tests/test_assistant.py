@@ -70,6 +70,20 @@ def test_the_window_ranking_finds_a_mechanism_described_across_two_sentences(ass
     assert "1:1 mechanisme" not in " ".join(without[0].passage.text.split())
 
 
+def test_sentences_and_windows_of_a_candidate_pool_score_as_over_the_whole_matrix(assistant):
+    # A large index ranks only the dense and BM25 candidates by their sentences and windows; each
+    # candidate must get exactly the best cosine it gets when every row is read.
+    import numpy as np
+
+    retriever = assistant.retriever
+    query = assistant.embedder.encode_query("Hoeveel Syriërs vangt Turkije op?")
+    pool = np.array([0, 3, 4, 17, 40, len(assistant.store.passages) - 1])
+    for blocks in (retriever._sentences, retriever._windows):
+        full, pooled = blocks.scores(query), blocks.scores(query, pool)
+        np.testing.assert_allclose(pooled[pool], full[pool], rtol=1e-6)
+        assert (np.delete(pooled, pool) == -1).all()
+        assert (full[pool] > -1).sum() >= 4  # the pool holds passages with rows, not only empty ones
+
 def test_filters_restrict_letters_and_dates(assistant):
     only = assistant.ask("Wat doet Nederland aan terugkeer?", letters=[LETTER_2021])
     assert {s.letter.id for s in only.passages} == {LETTER_2021}
