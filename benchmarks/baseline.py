@@ -22,7 +22,7 @@ from pathlib import Path
 from statistics import mean
 
 from eval.benchmark import DEPTH, document_row, index_dir_for, is_current, load_questions, ranked_documents
-from eval.dataset import SPLITS, load_dataset
+from eval.dataset import RETRIEVAL_SPLITS, SPLITS, load_dataset
 from eval.metrics import K, is_relevant, retrieval_scores
 from eval.run import RelevanceIndex
 from index.config import Config, bundled_letters_dir
@@ -169,7 +169,7 @@ def _same_letter_groups() -> dict[str, set[str]]:
 def run(faq: Path, ablation: bool) -> dict[str, dict]:
     cfg = Config()
     cfg.llm.base_url = None
-    splits = {name: [i for i in load_dataset(path) if i.answerable] for name, path in SPLITS.items()}
+    splits = {name: [i for i in load_dataset(SPLITS[name]) if i.answerable] for name in RETRIEVAL_SPLITS}
     questions = load_questions(faq)
     embedder = Embedder(cfg.model, cfg.model_cache)
     results: dict[str, dict] = {}

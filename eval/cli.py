@@ -18,7 +18,8 @@ class EvalArgumentError(UserError, ValueError):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="evaluation set, JSONL (default: the bundled split named by --split)")
-    p.add_argument("--split", choices=("dev", "dev2", "test"), default="dev", help="bundled split: dev and dev2 (tuned on) or test (frozen; only reported)")
+    p.add_argument("--split", choices=("dev", "dev2", "test", "nearmiss"), default="dev",
+                   help="bundled split: dev, dev2 and nearmiss (tuned on) or test (frozen; only reported)")
     p.add_argument("--benchmark", metavar="DIR", help="score document retrieval on a folder of docs/ + questions.jsonl instead")
     p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"folder for reports and plots (default: {DEFAULT_OUT}/)")
