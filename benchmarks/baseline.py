@@ -6,8 +6,8 @@ The baseline is the pipeline a newcomer builds in an afternoon: each file's raw 
 LangChain's ``RecursiveCharacterTextSplitter`` (1,000 characters, 200 overlap), embedded with the
 product's own e5 checkpoint and prefixes, searched in a flat FAISS inner-product index; and bm25s
 with its default tokenizer over the same chunks. The product runs its retrieval modes over its own
-index. Every system is scored on the dev, dev2 and test splits (passage hit@k and MRR@10 by
-:mod:`eval.metrics`, answerable items) and on the FAQ benchmark (document level,
+index. Every system is scored on the dev, dev2, dev_en and test splits (passage hit@k and MRR@10
+by :mod:`eval.metrics`, answerable items) and on the FAQ benchmark (document level,
 :mod:`eval.benchmark`). ``--ablation`` adds the hybrid with each stage switched off in turn.
 Prints one table and writes ``baseline.json`` into ``--out``.
 """
@@ -169,7 +169,7 @@ def _same_letter_groups() -> dict[str, set[str]]:
 def run(faq: Path, ablation: bool) -> dict[str, dict]:
     cfg = Config()
     cfg.llm.base_url = None
-    splits = {name: [i for i in load_dataset(SPLITS[name]) if i.answerable] for name in RETRIEVAL_SPLITS}
+    splits = {name: [i for i in load_dataset(SPLITS[name]) if i.answerable] for name in (*RETRIEVAL_SPLITS, "dev_en")}
     questions = load_questions(faq)
     embedder = Embedder(cfg.model, cfg.model_cache)
     results: dict[str, dict] = {}
@@ -202,7 +202,7 @@ def run(faq: Path, ablation: bool) -> dict[str, dict]:
 
 
 def table(results: dict[str, dict]) -> str:
-    sets = ("dev", "dev2", "test", "faq")
+    sets = ("dev", "dev2", "dev_en", "test", "faq")
     header = "| system | " + " | ".join(f"{s} {m}" for s in sets for m in METRICS) + " | test nl/en hit@5 |"
     lines = [header, "|" + "---|" * (len(sets) * len(METRICS) + 2)]
     for name, r in results.items():
@@ -210,7 +210,7 @@ def table(results: dict[str, dict]) -> str:
         lang = f"{r['test']['nl']['hit@5']:.2f} / {r['test']['en']['hit@5']:.2f}"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {lang} |")
     n = results[next(iter(results))]
-    lines.append(f"\nItems: dev {n['dev']['n']}, dev2 {n['dev2']['n']}, test {n['test']['n']} (answerable), FAQ {n['faq']['n']} questions.")
+    lines.append(f"\nItems: dev {n['dev']['n']}, dev2 {n['dev2']['n']}, dev_en {n['dev_en']['n']}, test {n['test']['n']} (answerable), FAQ {n['faq']['n']} questions.")
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from eval.dataset import SPLITS
 from index.config import MODES, Config
 from index.errors import UserError
 
@@ -18,8 +19,8 @@ class EvalArgumentError(UserError, ValueError):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="evaluation set, JSONL (default: the bundled split named by --split)")
-    p.add_argument("--split", choices=("dev", "dev2", "test", "nearmiss"), default="dev",
-                   help="bundled split: dev, dev2 and nearmiss (tuned on) or test (frozen; only reported)")
+    p.add_argument("--split", choices=tuple(SPLITS), default="dev",
+                   help="bundled split: dev, dev2, nearmiss and dev_en (tuned on) or test (frozen; only reported)")
     p.add_argument("--benchmark", metavar="DIR", help="score document retrieval on a folder of docs/ + questions.jsonl instead")
     p.add_argument("--index", help="index folder (default: $RAG_HOME/index)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"folder for reports and plots (default: {DEFAULT_OUT}/)")
@@ -99,7 +100,7 @@ def run_command(args, cfg: Config, build=None) -> int:
     """
     from rich.console import Console
 
-    from eval.dataset import SPLITS, load_dataset
+    from eval.dataset import load_dataset
     from eval.gate import fast_subset, gate_failures, load_floors
     from eval.judge import JudgeError
     from eval.run import run_eval

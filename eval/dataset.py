@@ -41,8 +41,10 @@ from index.errors import UserError
 #: rules were not fitted to; it is tuned on too. ``test`` was written from the letters before the
 #: system saw its questions and is only ever reported, never tuned on. ``nearmiss`` measures
 #: declining beyond quantity questions: near-miss unanswerable questions of several forms (when,
-#: who, yes/no, how many), each beside an answerable twin of the same form; tuned on.
-SPLITS = {name: Path(__file__).parent / "data" / f"{name}.jsonl" for name in ("dev", "dev2", "test", "nearmiss")}
+#: who, yes/no, how many), each beside an answerable twin of the same form; tuned on. ``dev_en``
+#: asks every Dutch question of ``dev`` and ``dev2`` in English, the rest of each item unchanged:
+#: it measures what asking in English costs on the same facts; tuned on.
+SPLITS = {name: Path(__file__).parent / "data" / f"{name}.jsonl" for name in ("dev", "dev2", "test", "nearmiss", "dev_en")}
 #: The splits with the full mix of question types, which the retrieval tables report.
 RETRIEVAL_SPLITS = ("dev", "dev2", "test")
 DEFAULT_DATASET = SPLITS["dev"]

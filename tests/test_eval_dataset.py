@@ -125,6 +125,18 @@ def test_nearmiss_asks_nothing_close_to_a_test_question():
         assert closest < 0.45, item.id
 
 
+def test_dev_en_asks_every_dutch_dev_and_dev2_question_in_english_about_the_same_facts():
+    dutch = {i.id: i for name in ("dev", "dev2") for i in SPLIT_ITEMS[name] if i.language == "nl"}
+    english = {i.id.removeprefix("en-"): i for i in SPLIT_ITEMS["dev_en"]}
+    assert english.keys() == dutch.keys()
+    for key, twin in english.items():
+        original = dutch[key]
+        assert twin.language == "en" and twin.question != original.question
+        assert (twin.evidence, twin.key_facts, twin.type, twin.answerable) == (
+            original.evidence, original.key_facts, original.type, original.answerable
+        )
+
+
 @pytest.mark.parametrize("split", RETRIEVAL_SPLITS)
 def test_the_set_has_the_required_mix(split):
     items = SPLIT_ITEMS[split]
