@@ -120,6 +120,12 @@ class RetrievalConfig(_Section):
         0.90, description="an English question word also searches for letter words at least this similar"
     )
     translations_per_word: int = Field(1, ge=0, description="at most this many such letter words per question word")
+    # rag/crosslingual.py. Hybrid MRR@10 on dev_en / dev's and dev2's own English items at
+    # 0, 0.5, 0.6, 0.75, 1.0: .756/.854, .776/.859, .777/.861, .781/.861, .780/.834. Both sets are
+    # at their best over 0.5-0.75; 0.6 is its middle.
+    language_shift: float = Field(
+        0.6, ge=0, description="how much of the English-minus-Dutch direction an English question's vector loses (0: off)"
+    )
     reference_weight: float = Field(
         1.0,
         ge=0,

@@ -6,7 +6,8 @@ normalisation puts cosines and BM25 on one scale. Dense ranks passages three way
 vector, by its best sentence and by its best window of two consecutive sentences (a paraphrased
 question often matches one sentence, or a sentence with its neighbour, far better than the
 whole passage). For an English question, BM25 also searches the
-letter words its words translate to (:mod:`rag.translation`). A question that names a letter
+letter words its words translate to (:mod:`rag.translation`), and its vector is moved towards the
+Dutch side of the model's space (:mod:`rag.crosslingual`). A question that names a letter
 ("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that letter's
 passages, and its reference words are kept out of BM25. After fusion a per-letter cap keeps room
 for other letters, so a question spanning two letters gets both.
@@ -22,6 +23,7 @@ from index.config import MODES, RetrievalConfig
 from index.embedding import Embedder
 from index.store import IndexStore
 from rag import references
+from rag.crosslingual import LanguageShift
 from rag.language import detect_language
 from rag.lexical import LexicalIndex
 from rag.translation import WordTranslator
@@ -51,7 +53,7 @@ class Filters:
 
 @dataclass
 class Retrieval:
-    """Ranked sources plus the query vector (reused by the composer to score sentences)."""
+    """Ranked sources plus the question vector dense retrieval searched with (None in bm25 mode)."""
 
     sources: list[Source]
     query_vector: np.ndarray | None
@@ -112,6 +114,7 @@ class Retriever:
         self.translator = WordTranslator(
             store.words, store.word_vectors, embedder, cfg.translation_threshold, cfg.translations_per_word
         )
+        self.shift = LanguageShift.for_model(embedder, cfg.language_shift)
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         mask = np.ones(len(self.store.passages), dtype=bool)
@@ -137,9 +140,12 @@ class Retriever:
         # passages get a ranking of their own below. Only a question about the letter itself (its
         # kenmerk, its signatories) keeps the reference for dense: the date finds the letterhead.
         named, searched = references.search_text(question, self.profiles) if self.cfg.reference_weight else (set(), question)
+        english = detect_language(question) != "nl"
         if mode in ("dense", "hybrid"):
             about_letter = not named or references.about_the_letter(question)
             query_vector = self.embedder.encode_query(question if about_letter else searched)
+            if english:
+                query_vector = self.shift.apply(query_vector)
             depth = n if filters or named else self.cfg.candidates * 4  # the named letter ranks all its passages
             if depth >= n:  # exact from the stored vectors, whatever the index type: filters stay exact
                 dense = self.store.scores(query_vector).astype(np.float32)
@@ -149,7 +155,7 @@ class Retriever:
                     dense[row] = score
             rankings.append((1.0, self._top(dense, allowed, dense > -1.0)))
         if mode in ("bm25", "hybrid"):
-            if detect_language(question) != "nl":
+            if english:
                 searched = " ".join([searched, *self.translator.translate(searched)])
             lexical = self.lexical.scores(searched)
             lexical_top = self._top(lexical, allowed, lexical > 0)

@@ -109,7 +109,7 @@ class _FakeEmbedder:
 def test_filtered_retrieval_is_exact_on_the_approximate_index(indexes):
     hnsw, flat, vectors = indexes
     embedder = _FakeEmbedder(vectors)
-    cfg = RetrievalConfig(mode="dense")
+    cfg = RetrievalConfig(mode="dense", language_shift=0)  # the table's vectors belong to no language
     approximate, exact = Retriever(hnsw, embedder, cfg), Retriever(flat, embedder, cfg)
     filters = Filters(letters=["L03", "L07"], date_from="2010-01-01")
     for i in (11, 250, 2999):
