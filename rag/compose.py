@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.config import AnswerConfig
 from index.metadata import MONTH_NAMES
 from index.store import IndexStore
@@ -153,6 +155,8 @@ class ExtractiveComposer:
             if not spans:
                 continue
             cosines = self.store.sentence_vectors[row] @ query
+            if len(spans) > 1 and self.cfg.window_weight:
+                cosines = _with_neighbours(cosines, self.store.window_vectors[row] @ query, self.cfg.window_weight)
             for (start, end), cosine in zip(spans, cosines):
                 text = source.passage.text[start:end]
                 key = (source.letter.id, source.passage.start + start, source.passage.start + end)
@@ -325,6 +329,17 @@ class ExtractiveComposer:
             for piece in pieces:
                 on_text(piece)
         return Composition(text="".join(pieces), citations=citations.citations, abstained=False)
+
+
+def _with_neighbours(cosines: np.ndarray, windows: np.ndarray, weight: float) -> np.ndarray:
+    """Sentence cosines mixed with those of the sentence read beside a neighbour.
+
+    ``windows[i]`` is the cosine of sentences i and i + 1 embedded together (index/sentences.py's
+    ``window_spans``). A sentence that answers only with the one before it ("Dit budget bedroeg in
+    2023 ...") scores what the better of its two windows scores, if that is more than its own.
+    """
+    around = np.maximum(np.append(windows, -1.0), np.insert(windows, 0, -1.0))
+    return (1 - weight) * cosines + weight * np.maximum(around, cosines)
 
 
 def _type_match(kind: str | None, question: str, language: str, text: str) -> bool:

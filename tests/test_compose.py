@@ -37,6 +37,17 @@ def test_a_sentence_pointing_back_after_subject_and_verb_joins_too(assistant):
     assert not _POINTS_BACK.match("Nederland is voorzitter van de werkgroep, en daarbij zijn meer landen betrokken.")
 
 
+def test_a_sentence_is_also_read_beside_its_neighbour(assistant, monkeypatch):
+    # "Hierin worden zes doelstellingen c.q. pijlers onderscheiden: 1) ..." says which agenda only
+    # through the sentence before it ("... is uitgewerkt in de Integrale Migratieagenda").
+    question = "Which six pillars does the Integrated Migration Agenda set out?"
+    pillars = "1) het voorkomen van irreguliere migratie"
+    assert pillars in _answer(assistant, question).text
+    composer = assistant.extractive
+    monkeypatch.setattr(composer, "cfg", composer.cfg.model_copy(update={"window_weight": 0.0}))
+    assert pillars not in _answer(assistant, question).text  # its own cosine leaves it out
+
+
 def test_why_questions_get_the_sentences_that_give_the_reason(assistant):
     answer = _answer(assistant, "Waarom worden asielzoekers uit veilige landen van herkomst in spoor 2 sinds september 2020 geclusterd en versoberd opgevangen?")
     assert "De clustering dient ertoe" in answer.text
