@@ -3,7 +3,7 @@
     python -m benchmarks.compose_sweep [--split dev|test] FIELD=V1,V2 [FIELD=...]
 
 FIELD is a field of :class:`index.config.AnswerConfig` (``max_sentences``, ``sentence_margin``,
-``lexical_weight``, ``type_weight``, ``rank_weight``, ...). Every combination of the values runs
+``lexical_weight``, ``type_weight``, ``score_weight``, ...). Every combination of the values runs
 the split through :func:`eval.run.run_eval` on the default index and prints one line: key facts,
 citation precision, groundedness, unanswerable and answerable declined, median answer words.
 Tune on dev; run test only to report what was chosen.

@@ -154,16 +154,17 @@ class AnswerConfig(_Section):
     )
     # The sentence score (rag/compose.py): cosine to the question + lexical_weight x IDF-weighted
     # question-term coverage + type_weight when the sentence holds what the question type asks for
-    # - rank_weight x the rank of its passage. Swept together on the dev split: lexical 0.5-0.9 x
-    # rank 0.12-0.16 x margin 0.25-0.3 is a key-facts plateau (0.82-0.83) on which the rank
-    # weight and the margin set citation precision (0.66-0.72) and length (92-107 words); the
-    # margin spans about 1.5 passage ranks. Outside it key facts fall: margin 0.2 (0.79-0.82),
-    # rank 0.25-0.3 (0.75-0.81), the old rank 0.02 with margin 0.12 quotes 107 words at citation
-    # precision 0.54. type 0.03; 0.2 and above lets a number-holding sentence talk the quantity
-    # check out of declining (unanswerable declined 0.65 -> 0.35-0.47).
+    # - score_weight x how far its passage's fused retrieval score lies below the best passage's.
+    # lexical 0.5-0.9 and margin 0.25-0.3 were a dev plateau with the old per-rank penalty; the
+    # score gap replaced it, swept with the margin over dev, dev2 and dev_en (README, Answers):
+    # weights 0.25-0.35 x margin 0.25-0.3 keep pooled key facts (0.755-0.768 against 0.760) and
+    # raise citation precision. type 0.03; 0.2 and above lets a number-holding sentence talk the
+    # quantity check out of declining (unanswerable declined 0.65 -> 0.35-0.47).
     lexical_weight: float = Field(0.7, ge=0, description="weight of the question-term coverage next to the cosine")
     type_weight: float = Field(0.03, ge=0, description="bonus for a sentence holding the asked type: quantity, date, reason, list")
-    rank_weight: float = Field(0.16, ge=0, description="penalty per rank of the sentence's passage")
+    score_weight: float = Field(
+        0.3, ge=0, description="penalty per unit of fused retrieval score by which the sentence's passage trails the best one"
+    )
     # Swept on dev, dev2 and dev_en: 0.25-0.75 kept key facts (dev 0.826, dev2 0.806, dev_en
     # 0.685-0.690 against 0.675) and raised citation precision by 0.01-0.02; at 1.0 dev lost a key fact.
     window_weight: float = Field(
@@ -171,7 +172,7 @@ class AnswerConfig(_Section):
     )
     max_sentences: int = Field(5, gt=0, description="sentences quoted at most")
     sentence_margin: float = Field(
-        0.25, ge=0, description="further sentences must score within this of the best one (swept on dev, with rank_weight)"
+        0.25, ge=0, description="further sentences must score within this of the best one (swept with score_weight)"
     )
     max_question_chars: int = Field(2000, gt=0, description="longer questions are clipped, with a notice")
     # Calibrated on the evaluation set: its unanswerable questions are near misses scoring

@@ -31,7 +31,7 @@ from rag.prompts import NO_ANSWER
 from rag.support import is_supported
 from rag.types import Composition, OnText, Source
 
-# The sentence score's tuned weights live in AnswerConfig (lexical_weight, rank_weight, type_weight);
+# The sentence score's tuned weights live in AnswerConfig (lexical_weight, score_weight, type_weight, window_weight);
 # the constants below are fixed: they encode how letters are written, not a trade-off to tune.
 FIELD_BONUS = 0.3  # a letterhead field the question asks for ("welk kenmerk …?") is the answer
 TOP_SOURCES = 5  # sentences are drawn from this many of the ranked passages
@@ -100,7 +100,7 @@ class ScoredSentence:
     start: int  # offsets within the passage text
     end: int
     score: float
-    evidence: float  # score without the rank prior: how well the sentence itself matches
+    evidence: float  # score without the passage's retrieval prior: how well the sentence itself matches
 
     @property
     def text(self) -> str:
@@ -173,7 +173,8 @@ class ExtractiveComposer:
                     evidence += FIELD_BONUS
                 if text[0].islower():
                     evidence -= FRAGMENT_PENALTY
-                scored.append(ScoredSentence(source, start, end, evidence - self.cfg.rank_weight * source.rank, evidence))
+                behind = self.cfg.score_weight * (sources[0].score - source.score)
+                scored.append(ScoredSentence(source, start, end, evidence - behind, evidence))
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
