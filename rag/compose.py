@@ -154,6 +154,7 @@ class ExtractiveComposer:
             spans = self.store.sentences[row]
             if not spans:
                 continue
+            behind = self.cfg.score_weight * (sources[0].score - source.score)  # the passage's retrieval prior
             cosines = self.store.sentence_vectors[row] @ query
             if len(spans) > 1 and self.cfg.window_weight:
                 cosines = _with_neighbours(cosines, self.store.window_vectors[row] @ query, self.cfg.window_weight)
@@ -173,7 +174,6 @@ class ExtractiveComposer:
                     evidence += FIELD_BONUS
                 if text[0].islower():
                     evidence -= FRAGMENT_PENALTY
-                behind = self.cfg.score_weight * (sources[0].score - source.score)
                 scored.append(ScoredSentence(source, start, end, evidence - behind, evidence))
         return sorted(scored, key=lambda s: -s.score)
 
