@@ -101,6 +101,7 @@ class ScoredSentence:
     end: int
     score: float
     evidence: float  # score without the passage's retrieval prior: how well the sentence itself matches
+    gap: float  # how far its passage's fused retrieval score trails the best passage's
 
     @property
     def text(self) -> str:
@@ -154,7 +155,8 @@ class ExtractiveComposer:
             spans = self.store.sentences[row]
             if not spans:
                 continue
-            behind = self.cfg.score_weight * (sources[0].score - source.score)  # the passage's retrieval prior
+            gap = sources[0].score - source.score
+            behind = self.cfg.score_weight * gap  # the passage's retrieval prior
             cosines = self.store.sentence_vectors[row] @ query
             if len(spans) > 1 and self.cfg.window_weight:
                 cosines = _with_neighbours(cosines, self.store.window_vectors[row] @ query, self.cfg.window_weight)
@@ -174,7 +176,7 @@ class ExtractiveComposer:
                     evidence += FIELD_BONUS
                 if text[0].islower():
                     evidence -= FRAGMENT_PENALTY
-                scored.append(ScoredSentence(source, start, end, evidence - behind, evidence))
+                scored.append(ScoredSentence(source, start, end, evidence - behind, evidence, gap))
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
@@ -249,12 +251,15 @@ class ExtractiveComposer:
         """The best sentences within the margin, one more per clause, and their continuations."""
         best = scored[0].score
         picked = [scored[0]]
+        # Scored against the whole question, the first clause crowds out the second
+        # ("…, en sinds wanneer geldt die?"): each clause adds its best sentence not yet chosen. The
+        # passages were ranked for the whole question, so a clause's sentences lean less on that
+        # ranking: the part it asks about may stand in a passage ranked lower.
+        clause_score = lambda s: s.evidence - self.cfg.clause_score_weight * s.gap  # noqa: E731
         for clause in self._clauses(question):
-            # Scored against the whole question, the first clause crowds out the second
-            # ("…, en sinds wanneer geldt die?"): each clause adds its best sentence not yet chosen.
-            ranked = self.score_sentences(clause, sources, language)
+            ranked = sorted(self.score_sentences(clause, sources, language), key=clause_score, reverse=True)
             fresh = [s for s in ranked if not any(_same(s, p) or _similar(s.text, p.text) for p in picked)]
-            if fresh and fresh[0].score >= ranked[0].score - self.cfg.sentence_margin:
+            if fresh and clause_score(fresh[0]) >= clause_score(ranked[0]) - self.cfg.sentence_margin:
                 picked.append(fresh[0])
         for s in scored[1:]:
             if len(picked) >= self.cfg.max_sentences:

@@ -71,6 +71,22 @@ def test_each_clause_of_a_compound_question_gets_its_own_evidence(assistant):
     assert "25bis" in answer.text and "sinds 2020" in answer.text
 
 
+def test_a_clause_finds_its_part_in_a_passage_ranked_lower_for_the_whole_question(assistant, monkeypatch):
+    # The political agreement (3 december 2020) stands in the first passage; what the Netherlands
+    # achieved in the mandate ("zonder voorwaarden") in the 2020 letter's passage, ranked second.
+    question = "Wat heeft Nederland in het EU-mandaat voor het opvolgverdrag van Cotonou bereikt, en wanneer kwam daarover een politiek akkoord?"
+    answer = _answer(assistant, question).text
+    assert "3 december 2020" in answer and "zonder voorwaarden" in answer
+    # The same for two numbers in two letters: 26.840 resettled, 1.000 Syrians the Dutch target.
+    resettled = "Hoeveel vluchtelingen zijn tot april 2020 via de EU-Turkije Verklaring hervestigd, en hoeveel Syriërs wilde Nederland daarvan in 2020 hervestigen?"
+    answer = _answer(assistant, resettled).text
+    assert "26.840" in answer and "1.000 Syrische vluchtelingen" in answer
+    composer = assistant.extractive
+    monkeypatch.setattr(composer, "cfg", composer.cfg.model_copy(update={"clause_score_weight": composer.cfg.score_weight}))
+    assert "zonder voorwaarden" not in _answer(assistant, question).text  # the whole question's ranking decides
+    assert "1.000 Syrische vluchtelingen" not in _answer(assistant, resettled).text
+
+
 def test_letterhead_fields_answer_questions_about_the_letter_itself(assistant):
     answer = _answer(assistant, "Welk kenmerk draagt de brief van 10 juli 2020 over de uitvoering van de motie Becker?")
     assert "Ons kenmerk 2971694" in answer.text
