@@ -6,7 +6,7 @@ overlap with the question's terms — and joins a few of them, each followed by 
 the best ones within a margin, the best fresh one for each clause of a compound question, and
 the neighbours they lean on (the sentence before "Hier kan het COA …", a why-question's reason).
 The answering sentence leads: the best one holding what the question asks for (a quantity, a
-date, a reason, a list). For a quantity, date or list question a one-line direct answer precedes
+date, a reason, a list). For a quantity, date, list or who-question a one-line direct answer precedes
 it, that span in bold, recorded on the citation for the sources panel to mark. Every word of the
 answer is a quotation from a letter, so nothing is invented. When a quantity question's evidence
 states no such quantity about its subject and time frame (see :mod:`rag.abstain`), it says the
@@ -73,6 +73,25 @@ _COUNT_WORDS = "twee|drie|vier|vijf|zes|zeven|acht|negen|tien|two|three|four|fiv
 _LIST_QUESTION = re.compile(rf"\b(welke|wat zijn de|which|what are the)\b(?:\s+\w+)?\s+({_COUNT_WORDS})\b|\bwelke\b.*\bnoemt\b", re.I)
 _MONTH = "|".join(references.MONTHS)
 _DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTH})\s+(?:19|20)\d\d\b|\b(?:\d{{1,2}}\s+)(?:{_MONTH})\b|\b(?:19|20)\d\d\b", re.I)
+# Who did it: a person or an organisation. Dutch "wie" asks for one unless it is the object of a
+# preposition ("op wie richt de website zich": a group); English "who" only opening a question or a
+# clause, since mid-sentence it is mostly a relative pronoun ("children who missed school").
+_NAME_QUESTION = re.compile(
+    r"(?<!\bop )(?<!\baan )(?<!\bvoor )(?<!\bmet )(?<!\bnaar )\bwie\b|^(?:who|whom)\b|(?:,|\band)\s+who\b|\bby whom\b"
+    r"|\b(?:welke|which)\s+(?:organisatie|instantie|instelling|bewindspersoon|minister|staatssecretaris|"
+    r"organi[sz]ation|agency|institution|state secretary)\b(?!s)",
+    re.I,
+)
+_CAPITAL = r"[A-Z][\w’'-]*"
+_ORGANISATION = rf"{_CAPITAL}(?:\s+(?:(?:voor|van|en|de|der|den|het|and|of|for|the|&)\s+)*{_CAPITAL})*(?:\s\([A-Z][\w-]+\))?"
+# Who did it, as the letters write it: a person with initials ("mr. J.P.H. Donner", "M. den
+# Heijer") wherever it stands; an organisation only as the agent, after "door" / "by" ("uitgevoerd
+# door de Universiteit Utrecht", "gefinancierd door het ministerie van Buitenlandse Zaken"), since
+# capitalised words elsewhere in a sentence are as often a programme, a country or an agenda.
+_NAME = re.compile(
+    r"(?P<person>(?:[A-Z]\.){1,4}\s?(?:(?:van|de|den|der|ter|te)\s)*[A-Z][\w’'-]+)"
+    rf"|\b(?:door|by)\s+(?:de\s+|het\s+|the\s+)?(?P<organisation>(?:(?:ministerie|minister|staatssecretaris|ministry)\s+(?:van|voor|of)\s+)?{_ORGANISATION})"
+)
 _ENUMERATION = re.compile(r":\s+\S|\b1\)|(?:,[^,]+){2,}\s(?:en|and)\s")
 # A count as written: "1.859", "23.000 en 58.000", "tienduizenden", with its magnitude.
 _COUNT = re.compile(
@@ -109,7 +128,7 @@ class ScoredSentence:
 
 
 def answer_type(question: str) -> str | None:
-    """What kind of answer the question asks for: quantity, date, reason, list, or None."""
+    """What kind of answer the question asks for: quantity, date, reason, list, name, or None."""
     if abstain.asks_quantity(question):
         return "quantity"
     if _DATE_QUESTION.search(question):
@@ -118,6 +137,8 @@ def answer_type(question: str) -> str | None:
         return "reason"
     if _LIST_QUESTION.search(question):
         return "list"
+    if _NAME_QUESTION.search(question):
+        return "name"
     return None
 
 
@@ -361,7 +382,7 @@ def _type_match(kind: str | None, question: str, language: str, text: str) -> bo
 
 
 def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] | None:
-    """Offsets in ``sentence`` of the span that answers a quantity, date or list question, or None."""
+    """Offsets in ``sentence`` of the span that answers a quantity, date, list or name question, or None."""
     kind = answer_type(question)
     if kind == "quantity":
         pattern = abstain.AMOUNT if abstain.asks_money(question, language) else _COUNT
@@ -381,7 +402,23 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
         colon = sentence.find(": ")
         if colon >= 0:
             return colon + 2, len(sentence.rstrip(" .;"))
+    if kind == "name":
+        return _name_span(question, sentence)
     return None
+
+
+def _name_span(question: str, sentence: str) -> tuple[int, int] | None:
+    """The person or organisation a who-question asks for: the first name in ``sentence`` the question
+    does not already give, a person before an organisation; None when there is none."""
+    asked = set(analyze(question)) | {word.lower() for word in re.findall(r"\w+", question)}
+    found = []
+    for m in _NAME.finditer(sentence):
+        kind = "person" if m.group("person") else "organisation"
+        words = [w for w in re.findall(r"\w{2,}", m.group(kind)) if w[0].isupper()]
+        if any(w.lower() in asked or set(analyze(w)) & asked for w in words):
+            continue  # a name the question gives ("het STEAP-project") is not its answer
+        found.append((kind != "person", m.start(kind), m.end(kind)))
+    return min(found)[1:] if found else None
 
 
 # Dutch number and date words in a direct-answer span, for an English question's answer line.

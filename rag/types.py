@@ -45,7 +45,7 @@ class Citation:
     source: Source
     sentences: list[str] = field(default_factory=list)  # the passage sentences that support the answer
     spans: list[tuple[int, int]] = field(default_factory=list)  # their offsets in Letter.text, for highlighting
-    # The answering span (the amount, date or list the answer's first line gives in bold): its
+    # The answering span (the amount, date, list or name the answer's first line gives in bold): its
     # text, and its offsets in Letter.text for body passages (for highlighting).
     answer_spans: list[tuple[int, int]] = field(default_factory=list)
     answer_text: list[str] = field(default_factory=list)

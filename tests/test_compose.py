@@ -6,7 +6,7 @@ expected words are quoted from the letters, so a composer that picks other sente
 
 from __future__ import annotations
 
-from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON, direct_span, in_english
+from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON, answer_type, direct_span, in_english
 
 
 def _answer(assistant, question):
@@ -160,6 +160,29 @@ def test_the_punctuation_after_a_number_is_not_part_of_the_direct_answer():
         "aantal aankomsten in Spanje op circa 32.500, een afname van bijna 50% ten opzichte van het jaar daarvoor."
     )
     assert _span("How many migrants arrived in Spain in 2019?", sentence, "en") == "32.500"
+
+
+def test_a_who_question_gets_the_person_or_the_agent_organisation():
+    study = (  # 004_* (Voortgang Integrale Migratieagenda)
+        "De verkenning, van mr. J.P.H. Donner en mr. dr. M. den Heijer, richtte zich op de vraag of het "
+        "VN-Vluchtelingenverdrag nog toereikend is."
+    )
+    assert _span("Wie voerden de verkenning naar het VN-Vluchtelingenverdrag uit?", study) == "J.P.H. Donner"
+    funding = "Het REAN programma wordt gefinancierd door het ministerie van Buitenlandse Zaken en Dienst Terugkeer & Vertrek."  # 003_*
+    assert _span("Who funds the REAN programme?", funding, "en") == "ministerie van Buitenlandse Zaken en Dienst Terugkeer & Vertrek"
+    # A name the question already gives is not its answer; capitalised words that are not the
+    # agent (a programme, an agenda) are no answer either.
+    assert _span("Wie financiert het programma van Buitenlandse Zaken?", funding) is None
+    assert _span("Wie presenteerde de agenda?", "Op 29 maart 2018 presenteerde het kabinet de Integrale Migratieagenda (IMA).") is None
+
+
+def test_who_asks_for_a_name_only_as_the_question_word():
+    assert answer_type("Wie financiert het REAN-programma?") == "name"
+    assert answer_type("Tot welk onderzoek leidde de motie, en wie voerden het uit?") == "name"
+    assert answer_type("Which organisation implements the STEAP project?") == "name"
+    assert answer_type("Op wie richt de website workinnl.nl zich primair?") is None  # a group, not a name
+    assert answer_type("How can children who missed years of school catch up?") is None  # a relative pronoun
+    assert answer_type("Welke organisaties vormen het Prospects-partnerschap?") is None  # several: a list
 
 
 def test_the_direct_line_names_the_amount_the_question_asks_about(assistant):

@@ -88,7 +88,7 @@ def mark_spans(text: str, base: int, spans, css_class: str = "support") -> str:
 
 def mark_answer(text: str, base: int, support, answer) -> str:
     """``text`` (at offset ``base`` of its letter) escaped, the ``support`` sentences marked and,
-    within them, the ``answer`` span (the amount, date or list the answer gives in bold)."""
+    within them, the ``answer`` span (the amount, date, list or name the answer gives in bold)."""
     if not answer:
         return mark_spans(text, base, support)
     end = base + len(text)
