@@ -6,8 +6,9 @@ overlap with the question's terms — and joins a few of them, each followed by 
 the best ones within a margin, the best fresh one for each clause of a compound question, and
 the neighbours they lean on (the sentence before "Hier kan het COA …", a why-question's reason).
 The answering sentence leads: the best one holding what the question asks for (a quantity, a
-date, a reason, a list). For a quantity, date, list or who-question a one-line direct answer precedes
-it, that span in bold, recorded on the citation for the sources panel to mark. Every word of the
+date, a reason, a list; :mod:`rag.answer_types`). For a quantity, date, list or who-question a
+one-line direct answer precedes it, that span in bold, recorded on the citation for the sources
+panel to mark. Every word of the
 answer is a quotation from a letter, so nothing is invented. When a quantity question's evidence
 states no such quantity about its subject and time frame (see :mod:`rag.abstain`), it says the
 letters do not answer.
@@ -21,17 +22,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.config import AnswerConfig
-from index.metadata import MONTH_NAMES
 from index.store import IndexStore
 from index.text_overlap import containment
 from rag import abstain, references
 from rag.analysis import analyze
+from rag.answer_types import QUESTION_WORDS, REASON, WHY_QUESTION, answer_type, direct_span, holds_type, in_english
 from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
 from rag.support import is_supported
 from rag.types import Composition, OnText, Source
 
-# The sentence score's tuned weights live in AnswerConfig (lexical_weight, score_weight, type_weight, window_weight);
+# The sentence score's tuned weights live in AnswerConfig (lexical_weight, score_weight, clause_score_weight,
+# type_weight, window_weight);
 # the constants below are fixed: they encode how letters are written, not a trade-off to tune.
 FIELD_BONUS = 0.3  # a letterhead field the question asks for ("welk kenmerk …?") is the answer
 TOP_SOURCES = 5  # sentences are drawn from this many of the ranked passages
@@ -39,7 +41,6 @@ MIN_SENTENCES = 2  # the runner-up sentence joins even outside the margin: it of
 FOLLOW = 2  # at most this many following sentences join a chosen one
 MIN_WORDS = 4  # shorter fragments (headings, list stubs) are not answers on their own
 FRAGMENT_PENALTY = 0.05  # a sentence opening in lower case continues a page the extraction lost
-NEAR_WORDS = 6  # words either side of an amount that tell what it counts ("EUR 60 miljoen voor migratiesamenwerking")
 _URL = re.compile(r"https?://|www\.")
 # A sentence opening with one of these leans on the one before it (the reason, the list, the
 # consequence, the place): it travels with a chosen sentence ("... zes pijlers. Hierin worden
@@ -50,55 +51,9 @@ _POINTERS = "hier|hierin|hiermee|hierbij|hierdoor|hiervoor|hiertoe|daarin|daarbi
 _LEANS_BACK = re.compile(
     rf"^(dat|dit|deze|{_POINTERS}|zo|als|bovendien|daarnaast|tegelijkertijd|immers|want|aldus|dergelijke)\b", re.I
 )
-
-_QUESTION_WORDS = frozenset(
-    analyze("hoeveel welke welk wat wie waarom hoe wanneer waar noemt beschrijft geeft brief brieven kabinet "
-            "how many much which what who why when where does letter letters cabinet government describe")
-)
-_WHY_QUESTION = re.compile(r"\b(waarom|om welke reden|why|for what reason)\b", re.I)
-_REASON = re.compile(
-    r"\b(omdat|doordat|daardoor|daarom|zodat|want|vanwege|in verband met|gezien|immers|teneinde|"
-    r"dient ertoe|bedoeld om|reden|gedachte|bijdragen aan|draagt bij)\b",
-    re.I,
-)
 # A pronominal adverb right after the subject and verb also points back: "Nederland is daarbij
 # voorzitter van de werkgroep ..." continues the sentence before it.
 _POINTS_BACK = re.compile(rf"^\S+(?:\s+\S+)?\s+(?:is|zijn|wordt|worden|heeft|hebben|kan|zal|werd|was)\s+(?:{_POINTERS})\b", re.I)
-_DATE_QUESTION = re.compile(
-    r"\b((sinds|vanaf|per|tot) wanneer|wanneer|in welk jaar|welke datum|op welke datum|"
-    r"(since|from|until|by) when|when|(in )?what year|which year|what date)\b",
-    re.I,
-)
-_COUNT_WORDS = "twee|drie|vier|vijf|zes|zeven|acht|negen|tien|two|three|four|five|six|seven|eight|nine|ten"
-_LIST_QUESTION = re.compile(rf"\b(welke|wat zijn de|which|what are the)\b(?:\s+\w+)?\s+({_COUNT_WORDS})\b|\bwelke\b.*\bnoemt\b", re.I)
-_MONTH = "|".join(references.MONTHS)
-_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTH})\s+(?:19|20)\d\d\b|\b(?:\d{{1,2}}\s+)(?:{_MONTH})\b|\b(?:19|20)\d\d\b", re.I)
-# Who did it: a person or an organisation. Dutch "wie" asks for one unless it is the object of a
-# preposition ("op wie richt de website zich": a group); English "who" only opening a question or a
-# clause, since mid-sentence it is mostly a relative pronoun ("children who missed school").
-_NAME_QUESTION = re.compile(
-    r"(?<!\bop )(?<!\baan )(?<!\bvoor )(?<!\bmet )(?<!\bnaar )\bwie\b|^(?:who|whom)\b|(?:,|\band)\s+who\b|\bby whom\b"
-    r"|\b(?:welke|which)\s+(?:organisatie|instantie|instelling|bewindspersoon|minister|staatssecretaris|"
-    r"organi[sz]ation|agency|institution|state secretary)\b(?!s)",
-    re.I,
-)
-_CAPITAL = r"[A-Z][\w’'-]*"
-_ORGANISATION = rf"{_CAPITAL}(?:\s+(?:(?:voor|van|en|de|der|den|het|and|of|for|the|&)\s+)*{_CAPITAL})*(?:\s\([A-Z][\w-]+\))?"
-# Who did it, as the letters write it: a person with initials ("mr. J.P.H. Donner", "M. den
-# Heijer") wherever it stands; an organisation only as the agent, after "door" / "by" ("uitgevoerd
-# door de Universiteit Utrecht", "gefinancierd door het ministerie van Buitenlandse Zaken"), since
-# capitalised words elsewhere in a sentence are as often a programme, a country or an agenda.
-_NAME = re.compile(
-    r"(?P<person>(?:[A-Z]\.){1,4}\s?(?:(?:van|de|den|der|ter|te)\s)*[A-Z][\w’'-]+)"
-    rf"|\b(?:door|by)\s+(?:de\s+|het\s+|the\s+)?(?P<organisation>(?:(?:ministerie|minister|staatssecretaris|ministry)\s+(?:van|voor|of)\s+)?{_ORGANISATION})"
-)
-_ENUMERATION = re.compile(r":\s+\S|\b1\)|(?:,[^,]+){2,}\s(?:en|and)\s")
-# A count as written: "1.859", "23.000 en 58.000", "tienduizenden", with its magnitude.
-_COUNT = re.compile(
-    r"\b\d[\d.,]*(?:\s?(?:mln|miljoen|miljard|mld)\b\.?)?(?:\s(?:en|tot|à|a)\s\d[\d.,]*(?:\s?(?:mln|miljoen|miljard|mld)\b\.?)?)?"
-    r"|\b(?:tien|honderd|duizend)?(?:tientallen|honderden|duizenden|tienduizenden|honderdduizenden|miljoenen)\b",
-    re.I,
-)
 # A compound question joins its clauses with ", en" / ", and": "Welke visumregel …, en sinds wanneer geldt die?"
 _CLAUSE_BREAK = re.compile(r",\s+(?:en|and)\s+", re.I)
 
@@ -127,21 +82,6 @@ class ScoredSentence:
         return self.source.passage.text[self.start : self.end]
 
 
-def answer_type(question: str) -> str | None:
-    """What kind of answer the question asks for: quantity, date, reason, list, name, or None."""
-    if abstain.asks_quantity(question):
-        return "quantity"
-    if _DATE_QUESTION.search(question):
-        return "date"
-    if _WHY_QUESTION.search(question):
-        return "reason"
-    if _LIST_QUESTION.search(question):
-        return "list"
-    if _NAME_QUESTION.search(question):
-        return "name"
-    return None
-
-
 class ExtractiveComposer:
     """Answers with quoted sentences of the retrieved passages."""
 
@@ -164,7 +104,7 @@ class ExtractiveComposer:
         query = self.embedder.encode_query(question)
         # "volgens de rapportage van Buitenlandse Zaken" says where to look, not what to quote.
         _, searched = references.search_text(question, self._profiles)
-        q_terms = set(analyze(searched)) - _QUESTION_WORDS
+        q_terms = set(analyze(searched)) - QUESTION_WORDS
         kind = answer_type(question)
         fields = references.letterhead_fields(question)
         weights = {t: self._term_weights.idf.get(t, self._term_weights.max_idf) for t in q_terms}
@@ -191,7 +131,7 @@ class ExtractiveComposer:
                 terms = set(analyze(text))
                 coverage = sum(weights[t] for t in q_terms & terms) / total if q_terms else 0.0
                 evidence = float(cosine) + self.cfg.lexical_weight * coverage
-                if kind and _type_match(kind, question, language, text):
+                if kind and holds_type(kind, question, language, text):
                     evidence += self.cfg.type_weight
                 if fields and source.passage.kind == "letterhead" and text.startswith(fields):
                     evidence += FIELD_BONUS
@@ -219,7 +159,7 @@ class ExtractiveComposer:
         (a quantity, a date, a reason, a list), else the best-scoring one; the sentence it leans
         on before it. The others keep their reading order."""
         kind = answer_type(question)
-        lead = max(picked, key=lambda s: (_type_match(kind, question, language, s.text), s.score))
+        lead = max(picked, key=lambda s: (holds_type(kind, question, language, s.text), s.score))
         first = [lead]
         if _LEANS_BACK.match(lead.text):
             before = [s for s in picked if s.source.passage.id == lead.source.passage.id and s.end <= lead.start]
@@ -248,7 +188,7 @@ class ExtractiveComposer:
         if not stating:
             return [], abstain.REASONS["quantity"][language]
         weights = self._term_weights
-        q_terms = weights.question_terms(question, _QUESTION_WORDS)
+        q_terms = weights.question_terms(question, QUESTION_WORDS)
         coverage = {s.passage.id: weights.coverage(question, q_terms, s.passage.id, s.passage.text) for s in sources}
         best = max(coverage.values(), default=0.0)
         on_topic = [s for s in stating if s is scored[0] or abstain.on_topic(coverage[s.source.passage.id], best)]
@@ -290,7 +230,7 @@ class ExtractiveComposer:
             if any(_similar(s.text, p.text) for p in picked):
                 continue
             picked.append(s)
-        picked += self._continuations(picked, scored, bool(_WHY_QUESTION.search(question)))
+        picked += self._continuations(picked, scored, bool(WHY_QUESTION.search(question)))
         # Read like text: group by passage in rank order, sentences in letter order within a passage.
         return sorted(picked, key=lambda s: (s.source.rank, s.start))
 
@@ -319,7 +259,7 @@ class ExtractiveComposer:
             return True
 
         follows = lambda text: bool(  # noqa: E731
-            _LEANS_BACK.match(text) or _POINTS_BACK.match(text) or (wants_reason and _REASON.search(text))
+            _LEANS_BACK.match(text) or _POINTS_BACK.match(text) or (wants_reason and REASON.search(text))
         )
         for s in picked[:2]:
             pid = s.source.passage.id
@@ -367,98 +307,6 @@ def _with_neighbours(cosines: np.ndarray, windows: np.ndarray, weight: float) ->
     """
     around = np.maximum(np.append(windows, -1.0), np.insert(windows, 0, -1.0))
     return (1 - weight) * cosines + weight * np.maximum(around, cosines)
-
-
-def _type_match(kind: str | None, question: str, language: str, text: str) -> bool:
-    if kind == "quantity":
-        return abstain.states_quantity(question, language, text)
-    if kind == "date":
-        return bool(_DATE.search(text))
-    if kind == "reason":
-        return bool(_REASON.search(text))
-    if kind == "list":
-        return bool(_ENUMERATION.search(text))
-    return False
-
-
-def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] | None:
-    """Offsets in ``sentence`` of the span that answers a quantity, date, list or name question, or None."""
-    kind = answer_type(question)
-    if kind == "quantity":
-        pattern = abstain.AMOUNT if abstain.asks_money(question, language) else _COUNT
-        # A number that opens a date ("in 2023,", "26 juni") is no count.
-        spans = [(m.start(), m.end()) for m in pattern.finditer(sentence) if not _DATE.match(sentence, m.start())]
-        chosen = _nearest_to_question(question, sentence, spans)
-        if chosen is None:
-            return None
-        start, end = chosen
-        while end > start + 1 and (sentence[end - 1] in ",;:" or (sentence[end - 1] == "." and sentence[end - 2].isdigit())):
-            end -= 1  # "32.500," / "1.859.": the punctuation after a number is the sentence's, not the amount's
-        return start, end
-    if kind == "date":
-        m = _DATE.search(sentence)
-        return (m.start(), m.end()) if m else None
-    if kind == "list":
-        colon = sentence.find(": ")
-        if colon >= 0:
-            return colon + 2, len(sentence.rstrip(" .;"))
-    if kind == "name":
-        return _name_span(question, sentence)
-    return None
-
-
-def _name_span(question: str, sentence: str) -> tuple[int, int] | None:
-    """The person or organisation a who-question asks for: the first name in ``sentence`` the question
-    does not already give, a person before an organisation; None when there is none."""
-    asked = set(analyze(question)) | {word.lower() for word in re.findall(r"\w+", question)}
-    found = []
-    for m in _NAME.finditer(sentence):
-        kind = "person" if m.group("person") else "organisation"
-        words = [w for w in re.findall(r"\w{2,}", m.group(kind)) if w[0].isupper()]
-        if any(w.lower() in asked or set(analyze(w)) & asked for w in words):
-            continue  # a name the question gives ("het STEAP-project") is not its answer
-        found.append((kind != "person", m.start(kind), m.end(kind)))
-    return min(found)[1:] if found else None
-
-
-# Dutch number and date words in a direct-answer span, for an English question's answer line.
-_ENGLISH_WORDS = {
-    **{nl: en.capitalize() for nl, en in zip(MONTH_NAMES, references.ENGLISH_MONTH_NAMES)},
-    "miljoen": "million", "mln": "million", "miljard": "billion", "mld": "billion", "duizend": "thousand",
-    "en": "and", "tot": "to", "tientallen": "dozens", "honderden": "hundreds", "duizenden": "thousands",
-    "tienduizenden": "tens of thousands", "honderdduizenden": "hundreds of thousands", "miljoenen": "millions",
-}
-_SPAN_WORD = re.compile(r"\d[\d.,]*\d|[^\W\d_]+\.?")
-
-
-def in_english(span: str) -> str:
-    """A number or date span of the letters as an English reader writes it: "3,4 miljoen" → "3.4 million",
-    "1.859" → "1,859", "1 januari 2025" → "1 January 2025". Words it does not know stay as they are."""
-
-    def word(m: re.Match) -> str:
-        token = m.group(0)
-        if token[0].isdigit():
-            return token.translate(str.maketrans(".,", ",."))  # Dutch thousands point and decimal comma
-        return _ENGLISH_WORDS.get(token.rstrip(".").lower(), token)
-
-    return _SPAN_WORD.sub(word, span)
-
-
-def _nearest_to_question(question: str, sentence: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """Of several amounts in a sentence, the one with most question terms between it and its neighbours
-    ("EUR 200 miljoen voor opvang in de regio en EUR 60 miljoen voor migratiesamenwerking"); the first on a tie."""
-    if len(spans) < 2:
-        return spans[0] if spans else None
-    wanted = set(analyze(question)) - _QUESTION_WORDS
-    bounds = [0] + [end for _, end in spans]
-    ends = [start for start, _ in spans[1:]] + [len(sentence)]
-
-    def near(i: int) -> int:
-        before = sentence[bounds[i] : spans[i][0]].split()[-NEAR_WORDS:]
-        after = sentence[spans[i][1] : ends[i]].split()[:NEAR_WORDS]
-        return len(wanted & set(analyze(" ".join(before + after))))
-
-    return spans[max(range(len(spans)), key=lambda i: (near(i), -i))]
 
 
 def _same(a: ScoredSentence, b: ScoredSentence) -> bool:

@@ -6,7 +6,8 @@ expected words are quoted from the letters, so a composer that picks other sente
 
 from __future__ import annotations
 
-from rag.compose import _LEANS_BACK, _POINTS_BACK, _REASON, answer_type, direct_span, in_english
+from rag.answer_types import REASON, answer_type, direct_span, in_english
+from rag.compose import _LEANS_BACK, _POINTS_BACK
 
 
 def _answer(assistant, question):
@@ -106,8 +107,8 @@ def test_the_markers_read_dutch_connectives_not_ordinary_openings():
     assert _LEANS_BACK.match("Daarbij vindt een toets plaats op prioriteit genietend aanbod.")
     assert not _LEANS_BACK.match("Hierna volgt een overzicht.")  # "hier" only as a whole word
     assert not _LEANS_BACK.match("Het kabinet hecht aan het behouden en vergroten van draagvlak.")
-    assert _REASON.search("Dit is belangrijk, omdat dit type oplossingen ons minder afhankelijk zou kunnen maken.")
-    assert not _REASON.search("Nederland is daarbij voorzitter van de werkgroep rondom terugkeer, samen met Malta.")
+    assert REASON.search("Dit is belangrijk, omdat dit type oplossingen ons minder afhankelijk zou kunnen maken.")
+    assert not REASON.search("Nederland is daarbij voorzitter van de werkgroep rondom terugkeer, samen met Malta.")
 
 
 def test_the_answering_sentence_comes_first_after_a_direct_answer_line(assistant):
