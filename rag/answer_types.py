@@ -62,6 +62,7 @@ _COUNT = re.compile(
     re.I,
 )
 
+
 def answer_type(question: str) -> str | None:
     """What kind of answer the question asks for: quantity, date, reason, list, name, or None."""
     if abstain.asks_quantity(question):

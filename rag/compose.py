@@ -8,10 +8,9 @@ the neighbours they lean on (the sentence before "Hier kan het COA …", a why-q
 The answering sentence leads: the best one holding what the question asks for (a quantity, a
 date, a reason, a list; :mod:`rag.answer_types`). For a quantity, date, list or who-question a
 one-line direct answer precedes it, that span in bold, recorded on the citation for the sources
-panel to mark. Every word of the
-answer is a quotation from a letter, so nothing is invented. When a quantity question's evidence
-states no such quantity about its subject and time frame (see :mod:`rag.abstain`), it says the
-letters do not answer.
+panel to mark. Every word of the answer is a quotation from a letter, so nothing is invented. When
+a quantity question's evidence states no such quantity about its subject and time frame (see
+:mod:`rag.abstain`), it says the letters do not answer.
 """
 
 from __future__ import annotations
@@ -116,8 +115,7 @@ class ExtractiveComposer:
             spans = self.store.sentences[row]
             if not spans:
                 continue
-            gap = sources[0].score - source.score
-            behind = self.cfg.score_weight * gap  # the passage's retrieval prior
+            gap = sources[0].score - source.score  # the passage's retrieval prior weighs this
             cosines = self.store.sentence_vectors[row] @ query
             if len(spans) > 1 and self.cfg.window_weight:
                 cosines = _with_neighbours(cosines, self.store.window_vectors[row] @ query, self.cfg.window_weight)
@@ -137,7 +135,7 @@ class ExtractiveComposer:
                     evidence += FIELD_BONUS
                 if text[0].islower():
                     evidence -= FRAGMENT_PENALTY
-                scored.append(ScoredSentence(source, start, end, evidence - behind, evidence, gap))
+                scored.append(ScoredSentence(source, start, end, evidence - self.cfg.score_weight * gap, evidence, gap))
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, sources: list[Source], language: str, on_text: OnText | None = None) -> Composition:
