@@ -273,14 +273,16 @@ def chunk_letter(letter: Letter, cfg: ChunkConfig, fits: Fits | None = None) -> 
 
 
 def letterhead_passage(letter: Letter) -> Passage | None:
-    """The letterhead facts (kenmerk, date, subject, Kamerstuk, addressee) as one passage.
+    """The letterhead facts (kenmerk, date, subject, Kamerstuk, addressee) and who signed, as one passage.
 
     Cleaning removes the letterhead from the running text, but users ask for exactly these
-    facts ("welk kenmerk draagt de brief van 10 juli 2020?"). Fields keep the letter's own labels
-    and stand in paragraphs of their own, so each is a sentence the composer can quote.
-    Documents without a letterhead (no date, kenmerk or Kamerstuk number) get none.
+    facts ("welk kenmerk draagt de brief van 10 juli 2020?", "wie ondertekende hem?"). Fields keep
+    the letter's own labels and stand in paragraphs of their own, so each is a sentence the
+    composer can quote: a signature's office and name, apart on the letter's last lines, become
+    one ("Ondertekend door S.A. Blok, de Minister van Buitenlandse Zaken"). Documents without a
+    letterhead or signature (no date, kenmerk, Kamerstuk number or signatory) get none.
     """
-    if not (letter.date or letter.kenmerk or letter.kamerstuk):
+    if not (letter.date or letter.kenmerk or letter.kamerstuk or letter.signatories):
         return None
     fields = [
         f"Ons kenmerk {letter.kenmerk}" if letter.kenmerk else None,
@@ -288,6 +290,7 @@ def letterhead_passage(letter: Letter) -> Passage | None:
         f"Onderwerp {letter.title}" if letter.title else None,
         f"Kamerstuk {letter.kamerstuk}" if letter.kamerstuk else None,
         letter.addressee,
+        *(f"Ondertekend door {signatory}" for signatory in letter.signatories),
     ]
     text = "\n\n".join(f for f in fields if f)
     return Passage(id="", letter=letter.id, text=text, start=0, end=0, page=1 if letter.pages else None, kind="letterhead")

@@ -17,7 +17,7 @@ text is identical.
 
 The canonical letter is the more complete extraction (more distinct shingles), then an official
 Kamerstuk publication, then the smaller id. The other extraction fills in what the canonical one
-lacks (title when it only has a fallback title, date, kenmerk, Kamerstuk number, addressee, the
+lacks (title when it only has a fallback title, date, kenmerk, Kamerstuk number, addressee, signatories, the
 text of footnotes whose marker it has but whose text it lost); its id goes into ``aliases``.
 """
 
@@ -146,6 +146,8 @@ def _absorb(canonical: Letter, other: Letter) -> Letter:
         if getattr(canonical, name) is None and getattr(other, name) is not None
     }
     own_title = other.title and other.title != fallback_title(other.text, other.blocks)
+    if other.signatories and not canonical.signatories:
+        fills["signatories"] = other.signatories
     if own_title and canonical.title in (None, fallback_title(canonical.text, canonical.blocks)):
         fills["title"] = other.title  # an onderwerp beats a title made up from the first sentence
     texts = {note.number: note.text for note in other.footnotes if note.text}

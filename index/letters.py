@@ -33,6 +33,7 @@ def load_letter(path: str | Path) -> Letter:
         kenmerk=meta.kenmerk,
         kamerstuk=meta.kamerstuk,
         addressee=meta.addressee,
+        signatories=meta.signatories,
         content_hash=raw.content_hash,
     )
 

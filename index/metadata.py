@@ -1,4 +1,5 @@
-"""Letter metadata read from the raw text: onderwerp, date, kenmerk, Kamerstuk number, addressee.
+"""Letter metadata read from the raw text: onderwerp, date, kenmerk, Kamerstuk number, addressee,
+signatories.
 
 Ministry letters carry a letterhead with labelled values ("Datum 10 juli 2020", "Ons kenmerk" with
 the number on the next line, "Onderwerp ..."); official Kamerstuk publications carry a footer
@@ -7,12 +8,15 @@ Reports and letters without a letterhead get no date: a full ISO date is only gi
 text states one in a "Datum" line, never guessed from a year in the running text. What a report
 does state is the period it covers ("Deze rapportage biedt een overzicht van de inspanningen in
 2023"): that is its ``period`` ("2023", "2021–2023"), read only from such a sentence about itself.
+A letter closes with who signs it: each minister's or state secretary's office on a line ending
+in a comma, the name below it ("De Staatssecretaris van Justitie en Veiligheid,", blank lines,
+"Ankie Broekers-Knol").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.models import Block
 from index.sentences import sentence_spans
@@ -52,6 +56,7 @@ class LetterMetadata:
     kamerstuk: str | None = None
     addressee: str | None = None
     period: str | None = None  # the year(s) a report covers, e.g. "2023" or "2021–2023"
+    signatories: list[str] = field(default_factory=list)  # "S.A. Blok, de Minister van Buitenlandse Zaken"
 
 
 # A document describing itself ("Deze rapportage", "Dit jaarverslag", "Deze editie") and the
@@ -143,7 +148,42 @@ def read_metadata(text: str) -> LetterMetadata:
             break
     if meta.date is None:
         meta.period = report_period(text)
+    meta.signatories = read_signatories(lines)
     return meta
+
+
+# A signature: the office on a line of its own ending in a comma, then the name, between them at
+# most a few blank or page-number lines. The name is initials or first names, particles and
+# surnames ("S.A.M. Kaag", "mr. F.W. Weerwind", "Ankie Broekers-Knol", "E. van der Burg").
+_OFFICE = re.compile(r"^\s*(De\s+(?:Minister(?:-[Pp]resident)?|Staatssecretaris)\b[^,]{0,120}?)\s*,\s*$")
+_PARTICLE = r"(?:van|de|der|den|ter|ten|in\s+'t|'t)"
+_PERSON = re.compile(
+    rf"^\s*((?:(?:mr|dr|drs|ir|ing|prof)\.\s*)*(?:[A-Z][a-z]?\.\s*)*(?:[A-Z][\w’'-]+\s+)?(?:{_PARTICLE}\s+)*"
+    rf"[A-Z][\w’'-]+(?:-[A-Z][\w’'-]+)?)\s*$"
+)
+_BETWEEN = re.compile(r"^\s*(?:Pagina\s+\d+\s+van\s+\d+)?\s*$")
+_SIGNATURE_LINES = 60  # a signature stands at the end, before at most a closing page footer
+
+
+def read_signatories(lines: list[str]) -> list[str]:
+    """The letter's signatures in order, each as "name, office" ("S.A. Blok, de Minister van
+    Buitenlandse Zaken"); none when it is not signed."""
+    tail = len(lines) - _SIGNATURE_LINES
+    found = []
+    for i in range(max(tail, 0), len(lines)):
+        office = _OFFICE.match(lines[i])
+        if not office:
+            continue
+        for line in lines[i + 1 : i + 1 + _LOOKAHEAD + 2]:
+            if person := _PERSON.match(line):
+                office_name = " ".join(office.group(1).split())
+                signature = f"{person.group(1)}, {office_name[0].lower()}{office_name[1:]}"
+                if signature not in found:  # a regulation may close twice with the same signature
+                    found.append(signature)
+                break
+            if not _BETWEEN.match(line):
+                break
+    return found
 
 
 def _addressee(lines: list[str], i: int) -> str:

@@ -44,6 +44,7 @@ class Letter:
     kenmerk: str | None = None
     kamerstuk: str | None = None  # e.g. "19 637, nr. 2675"
     addressee: str | None = None
+    signatories: list[str] = field(default_factory=list)  # "S.A. Blok, de Minister van Buitenlandse Zaken"
     content_hash: str = ""  # sha256 of the source bytes
     aliases: list[str] = field(default_factory=list)  # ids of other extractions of this same letter
 

@@ -259,9 +259,10 @@ def search_text(question: str, letters: list[LetterProfile]) -> tuple[set[str], 
 # Letterhead fields (see index.chunking.letterhead_passage) and the words that ask for them.
 LETTERHEAD_FIELDS = {
     "Ons kenmerk": re.compile(r"\b(kenmerk|reference number|reference|ref\.)", re.I),
-    "Datum": re.compile(r"\b(welke datum|wanneer is de brief|datum van de brief|what date|when was the letter|dated)\b", re.I),
+    "Datum": re.compile(r"\b(welke datum|wanneer is de brief|datum van de brief|what date|when was the letter|date of the letter|dated)\b", re.I),
     "Onderwerp": re.compile(r"\b(onderwerp|subject)\b", re.I),
     "Kamerstuk": re.compile(r"\b(kamerstuk|kamerstuknummer|parliamentary paper)\b", re.I),
+    "Ondertekend door": re.compile(r"\b(ondertekend\w*|ondertekent|signed|signs|signatory|signatories)\b", re.I),
 }
 
 
@@ -270,10 +271,7 @@ def letterhead_fields(question: str) -> tuple[str, ...]:
     return tuple(label for label, asks in LETTERHEAD_FIELDS.items() if asks.search(question))
 
 
-_SIGNATURE = re.compile(r"\b(ondertekend\w*|ondertekent|signed|signs|signatory)\b", re.I)
-
-
 def about_the_letter(question: str) -> bool:
     """Whether ``question`` asks about a letter itself (its kenmerk, subject, date, signatories)
     rather than its content: then the letter's date and kind are what find the answer."""
-    return bool(letterhead_fields(question) or _SIGNATURE.search(question))
+    return bool(letterhead_fields(question))

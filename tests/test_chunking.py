@@ -374,6 +374,12 @@ def test_the_letterhead_facts_become_one_quotable_passage():
         "Datum 10 juli 2020",
         "Onderwerp Uitvoering motie Becker cs. over uitvoering van de regeerakkoordafspraken over migratieovereenkomsten",
     ]
+    # Office and name of a signature stand on lines apart in the letter; on the card they are one sentence.
+    assert fields[-3:] == [
+        "Ondertekend door A. Broekers-Knol, de Staatssecretaris voor Justitie en Veiligheid",
+        "Ondertekend door S.A. Blok, de Minister van Buitenlandse Zaken",
+        "Ondertekend door S.A.M. Kaag, de Minister voor Buitenlandse Handel en Ontwikkelingssamenwerking",
+    ]
     assert all(p.kind != "letterhead" for p in chunk_letter(merged["002"], ChunkConfig()))  # no letterhead, no card
 
 

@@ -95,6 +95,16 @@ def test_letterhead_fields_answer_questions_about_the_letter_itself(assistant):
     assert "3001668" in english.text
 
 
+def test_who_signed_a_letter_is_answered_with_the_name_from_its_signature(assistant):
+    # In 004 "De Staatssecretaris van Justitie en Veiligheid," and "Ankie Broekers-Knol" stand
+    # four lines apart, so no sentence of the running text held both.
+    answer = _answer(assistant, "Welke staatssecretaris ondertekende de voortgangsbrief over de Integrale Migratieagenda van januari 2021?")
+    assert answer.text.startswith("**Ankie Broekers-Knol** [1].")
+    assert "Ondertekend door Ankie Broekers-Knol, de Staatssecretaris van Justitie en Veiligheid" in answer.text
+    english = _answer(assistant, "Who signed the July 2020 letter on migration agreements?")
+    assert "S.A. Blok, de Minister van Buitenlandse Zaken" in english.text
+
+
 def test_the_letter_a_question_names_is_not_quoted_for_its_name(assistant):
     # "volgens de rapportage van Buitenlandse Zaken" says where to look; the answer is the
     # ministry of Asiel en Migratie, not every sentence that mentions Buitenlandse Zaken.

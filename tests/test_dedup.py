@@ -90,6 +90,15 @@ def test_official_publication_is_kept_and_completed_from_the_ministry_pdf():
     assert not letters["000"].footnotes[0].text  # the loaded letter itself is left alone
 
 
+def test_the_other_extraction_fills_in_missing_signatories():
+    letters = bundled()
+    unsigned = replace(letters["000"], signatories=[])  # as if the ministry PDF kept the last page, not the publication
+    signed = replace(letters["001"], signatories=letters["000"].signatories)
+    merged = {letter.id[:3]: letter for letter in merge_duplicates([unsigned, signed, letters["004"]])}
+    assert merged["000"].signatories == letters["000"].signatories
+    assert merged["004"].signatories == ["Ankie Broekers-Knol, de Staatssecretaris van Justitie en Veiligheid"]
+
+
 def test_files_sharing_a_long_heading_with_short_bodies_stay_apart(law_folder):
     letters, errors = load_letters([law_folder])
     assert not errors and len(letters) == len(ARTICLES)

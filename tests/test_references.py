@@ -155,6 +155,8 @@ def test_questions_about_the_letter_itself_keep_its_date():
     assert references.about_the_letter("What is the official subject line of the July 2020 letter?")
     assert not references.about_the_letter("Werken sancties volgens de brief van juli 2020 doorgaans?")
     assert references.letterhead_fields("What is the reference number (kenmerk) of the January 2021 letter?") == ("Ons kenmerk",)
+    assert references.letterhead_fields("Who signed the letter of 11 January 2021?") == ("Ondertekend door",)
+    assert references.letterhead_fields("What is the date of the letter on the Becker motion?") == ("Datum",)
 
 
 def test_every_written_out_month_is_read():
