@@ -5,9 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import subprocess
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from index.config import bundled_letters_dir

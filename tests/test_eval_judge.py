@@ -128,7 +128,6 @@ def test_http_errors_and_unreachable_endpoints_stop_with_a_clear_error(server):
     with pytest.raises(JudgeError, match="HTTP 500") as raised:
         Judge(_config(server)).answer_relevancy("q", _answer(f"{FRIT} [1]", [FRIT]))
     assert url in str(raised.value) and raised.value.kind == "error" and raised.value.status == 500
-    port = server.server_address[1]
     server.shutdown()
     server.server_close()
     unreachable = LLMConfig(base_url=url, model="m", timeout_s=2)
