@@ -38,6 +38,7 @@ LABELS = {
     "abstention_precision": "abst. precision",
     "abstention_recall": "abst. recall",
     "answerable_declined": "ans. declined",
+    "other_documents": "from other docs",
     "faithfulness": "judge faithful",
     "answer_relevancy": "judge relevancy",
 }
@@ -94,6 +95,8 @@ def failure_reasons(row: dict) -> str:
             reasons.append("key facts missing: " + "; ".join(row["missing_key_facts"]))
     elif not row["abstained"]:
         reasons.append("answered an unanswerable question")
+    if row["metrics"].get("other_documents"):
+        reasons.append("quotes documents outside the evaluated letters")
     if row["unsupported_sentences"] and not row["abstained"]:
         reasons.append(f"{len(row['unsupported_sentences'])} unsupported sentence(s)")
     return "; ".join(reasons)
@@ -271,12 +274,21 @@ SHORT = {
 }
 
 
+def _elsewhere(rows: list[dict]) -> str:
+    """A caption line counting answers drawn from documents outside the evaluated letters, if any."""
+    counted = [r["metrics"]["other_documents"] for r in rows if r["metrics"].get("other_documents") is not None]
+    if not sum(counted):
+        return ""
+    return f"\nanswers quoting other documents for half or more of their citations: {sum(counted):.0f} of {len(counted)}"
+
+
 def summary_table(report: Report) -> Table:
     """Headline metrics overall, by type and by language; the caption gives latency."""
     table = Table(
         title=f"rag eval: {report.mode}, k={report.k}, {report.composer} composer",
         caption="latency p50/p95 ms: "
-        + ", ".join(f"{stage} {p['p50']:.0f}/{p['p95']:.0f}" for stage, p in report.overall["latency_ms"].items()),
+        + ", ".join(f"{stage} {p['p50']:.0f}/{p['p95']:.0f}" for stage, p in report.overall["latency_ms"].items())
+        + _elsewhere(report.items),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,

@@ -75,8 +75,15 @@ class RelevanceIndex:
         return self._cache[item.id]
 
 
-def score_item(item: EvalItem, answer: Answer, relevant: set[str], letter_ids: dict[str, set[str]]) -> dict:
-    """The report row of one answered item."""
+def score_item(
+    item: EvalItem, answer: Answer, relevant: set[str], letter_ids: dict[str, set[str]], collection: set[str] | None = None
+) -> dict:
+    """The report row of one answered item.
+
+    ``collection``: the indexed letters the evaluation set is about (those its evidence comes
+    from). An index may hold other documents too (an archive, the scale benchmark's regulations);
+    an answer that quotes them for half or more of its citations is counted as drawn from elsewhere.
+    """
     metrics: dict[str, float | None] = {}
     relevance = [s.passage.id in relevant for s in answer.passages]
     cited_relevant = [c.source.passage.id in relevant for c in answer.citations]
@@ -118,6 +125,9 @@ def score_item(item: EvalItem, answer: Answer, relevant: set[str], letter_ids: d
             metrics["key_fact_recall"] = sum(found) / len(found)
             metrics["direct_answer"] = direct_answer_right([t for c in answer.citations for t in c.answer_text], item.key_facts)
         metrics["citation_precision"] = citation_precision(cited_relevant)
+    if collection is not None and answer.citations:
+        elsewhere = sum(c.source.letter.id not in collection for c in answer.citations)
+        metrics["other_documents"] = float(2 * elsewhere >= len(answer.citations))
     if not answer.abstained:
         claims = check_claims(answer_claims(answer.text), {c.n: c.source.passage.text for c in answer.citations})
         row["unsupported_sentences"] = [c.text for c in claims if not c.supported]
@@ -136,6 +146,7 @@ def run_eval(assistant, items: list[EvalItem], mode: str | None = None, k: int =
 
     mode = mode or assistant.config.retrieval.mode
     relevance = RelevanceIndex(assistant.store)
+    collection = needed_letters([e for item in items for e in item.evidence], relevance.letter_ids)
     # Start cold: query vectors cached by an earlier run (another mode) would make it look faster.
     assistant.embedder.clear_query_cache()
     rows = []
@@ -143,7 +154,7 @@ def run_eval(assistant, items: list[EvalItem], mode: str | None = None, k: int =
     with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
         for item in bar.track(items, description=mode):
             answer = assistant.ask(item.question, mode=mode, k=k)
-            row = score_item(item, answer, relevance.relevant(item), relevance.letter_ids)
+            row = score_item(item, answer, relevance.relevant(item), relevance.letter_ids, collection)
             if judge is not None and not answer.abstained:
                 row["metrics"].update(judge.score(item.question, answer))
             rows.append(row)

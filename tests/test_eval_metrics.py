@@ -194,6 +194,26 @@ def test_an_answer_is_scored_for_retrieval_citations_key_facts_and_grounding():
     assert row["missing_key_facts"] == ["EUR 6 miljard"] and row["metrics"]["key_fact_accuracy"] == 0.0
 
 
+def test_an_answer_quoting_documents_outside_the_evaluated_letters_is_counted():
+    # Among an archive's other documents (the scale benchmark's regulations) an answer that quotes
+    # them for half or more of its citations is drawn from elsewhere.
+    khartoem, frit = _sources(letter_004(), [KHARTOEM, FRIT])
+    opvang = split_sentences(TURKIJE)[0]
+    (turkije,) = _sources(letter_000(), [opvang])
+    essn, voorzitter = split_sentences(FRIT)[1], split_sentences(KHARTOEM)[0]
+    item = _item(type="number", evidence=[Evidence(ID_004, essn)], key_facts=["1.7 miljoen"])
+    cited = [Citation(1, frit, [essn]), Citation(2, khartoem, [voorzitter]), Citation(3, turkije, [opvang])]
+    answer = Answer(question=item.question, text="", citations=cited, passages=[frit, khartoem, turkije], abstained=False, timings={})
+    letters = {ID_004: {ID_004}, ID_000: {ID_000}}
+    elsewhere = lambda collection: score_item(item, answer, set(), letters, collection)["metrics"]["other_documents"]  # noqa: E731
+    assert elsewhere({ID_004, ID_000}) == 0.0
+    assert elsewhere({ID_004}) == 0.0  # one of three citations from another document
+    assert elsewhere({ID_000}) == 1.0  # two of three
+    answer.citations = [cited[0], cited[2]]
+    assert elsewhere({ID_004}) == 1.0  # one of two: half
+    assert "other_documents" not in score_item(item, answer, set(), letters)["metrics"]  # no collection given
+
+
 def test_aggregates_skip_undefined_metrics_and_break_down_by_field():
     rows = [
         {"type": "fact", "language": "nl", "answerable": True, "abstained": False,

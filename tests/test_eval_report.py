@@ -68,3 +68,20 @@ def test_a_comparison_writes_one_table_and_one_plot(tmp_path):
     console.print(summary_table(reports[0]))
     text = console.export_text()
     assert "bm25" in text and "overall" in text and "unanswerable" in text
+
+
+def test_answers_drawn_from_other_documents_are_counted_in_the_summary_and_worst_items(tmp_path):
+    rows = [_row("q001", "fact", "nl", 1), _row("q002", "fact", "nl", 2), _row("q003", "number", "nl", 1)]
+    rows[0]["metrics"]["other_documents"] = 0.0
+    rows[1]["metrics"]["other_documents"] = 1.0  # e.g. a regulation quoted for a question about a letter
+    report = Report.from_rows(rows, mode="hybrid", k=10, composer="extractive", index="/tmp/index", judge=None)
+    assert report.overall["other_documents"] == 0.5  # of the two answers that were checked
+    console = Console(record=True, width=200)
+    console.print(summary_table(report))
+    assert "answers quoting other documents for half or more of their citations: 1 of 2" in console.export_text()
+    write_report(report, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "from other docs" in md and "quotes documents outside the evaluated letters" in md
+    console = Console(record=True, width=200)
+    console.print(summary_table(_report("hybrid")))
+    assert "other documents" not in console.export_text()  # nothing to say on the letters alone

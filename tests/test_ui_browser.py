@@ -143,7 +143,9 @@ def test_ask_cite_open_letter_rate_and_add_a_letter(app_url, browser, config, tm
     date_from = wait.until(EC.visibility_of_element_located((By.XPATH, "//label[contains(., 'From date')]//*[self::input or self::textarea]")))
     date_from.send_keys("<b>bad</b>")
     question.send_keys("Wat is de taskforce internationale migratie?", Keys.ENTER)
-    toast = wait.until(EC.visibility_of_element_located((By.XPATH, "//*[contains(text(), 'is not a date in the form yyyy-mm-dd')]")))
+    # The toast fades in: its text reads empty until it is shown, so wait for the text itself.
+    refused = "//*[contains(text(), 'is not a date in the form yyyy-mm-dd')]"
+    toast = wait.until(lambda b: next((e for e in b.find_elements(By.XPATH, refused) if "is not a date" in e.text), False))
     assert "'<b>bad</b>'" in toast.text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#chat .question")) == 2  # nothing was asked
     for box in (date_from, question):
