@@ -279,7 +279,7 @@ def _elsewhere(rows: list[dict]) -> str:
     counted = [r["metrics"]["other_documents"] for r in rows if r["metrics"].get("other_documents") is not None]
     if not sum(counted):
         return ""
-    return f"\nanswers quoting other documents for half or more of their citations: {sum(counted):.0f} of {len(counted)}"
+    return f"\nanswers quoting half or more of their sentences from other documents: {sum(counted):.0f} of {len(counted)}"
 
 
 def summary_table(report: Report) -> Table:

@@ -82,7 +82,7 @@ def score_item(
 
     ``collection``: the indexed letters the evaluation set is about (those its evidence comes
     from). An index may hold other documents too (an archive, the scale benchmark's regulations);
-    an answer that quotes them for half or more of its citations is counted as drawn from elsewhere.
+    an answer that quotes half or more of its sentences from them is counted as drawn from elsewhere.
     """
     metrics: dict[str, float | None] = {}
     relevance = [s.passage.id in relevant for s in answer.passages]
@@ -126,8 +126,10 @@ def score_item(
             metrics["direct_answer"] = direct_answer_right([t for c in answer.citations for t in c.answer_text], item.key_facts)
         metrics["citation_precision"] = citation_precision(cited_relevant)
     if collection is not None and answer.citations:
-        elsewhere = sum(c.source.letter.id not in collection for c in answer.citations)
-        metrics["other_documents"] = float(2 * elsewhere >= len(answer.citations))
+        # Each citation weighs as many sentences as it quotes (one, when a composer records none).
+        quoted = [(max(len(c.sentences), 1), c.source.letter.id not in collection) for c in answer.citations]
+        elsewhere = sum(n for n, other in quoted if other)
+        metrics["other_documents"] = float(2 * elsewhere >= sum(n for n, _ in quoted))
     if not answer.abstained:
         claims = check_claims(answer_claims(answer.text), {c.n: c.source.passage.text for c in answer.citations})
         row["unsupported_sentences"] = [c.text for c in claims if not c.supported]

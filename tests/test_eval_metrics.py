@@ -196,7 +196,7 @@ def test_an_answer_is_scored_for_retrieval_citations_key_facts_and_grounding():
 
 def test_an_answer_quoting_documents_outside_the_evaluated_letters_is_counted():
     # Among an archive's other documents (the scale benchmark's regulations) an answer that quotes
-    # them for half or more of its citations is drawn from elsewhere.
+    # half or more of its sentences from them is drawn from elsewhere.
     khartoem, frit = _sources(letter_004(), [KHARTOEM, FRIT])
     opvang = split_sentences(TURKIJE)[0]
     (turkije,) = _sources(letter_000(), [opvang])
@@ -211,6 +211,8 @@ def test_an_answer_quoting_documents_outside_the_evaluated_letters_is_counted():
     assert elsewhere({ID_000}) == 1.0  # two of three
     answer.citations = [cited[0], cited[2]]
     assert elsewhere({ID_004}) == 1.0  # one of two: half
+    cited[0].sentences = split_sentences(FRIT)[:3]
+    assert elsewhere({ID_004}) == 0.0  # one sentence of four
     assert "other_documents" not in score_item(item, answer, set(), letters)["metrics"]  # no collection given
 
 

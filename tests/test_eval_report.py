@@ -78,7 +78,7 @@ def test_answers_drawn_from_other_documents_are_counted_in_the_summary_and_worst
     assert report.overall["other_documents"] == 0.5  # of the two answers that were checked
     console = Console(record=True, width=200)
     console.print(summary_table(report))
-    assert "answers quoting other documents for half or more of their citations: 1 of 2" in console.export_text()
+    assert "answers quoting half or more of their sentences from other documents: 1 of 2" in console.export_text()
     write_report(report, tmp_path)
     md = (tmp_path / "report.md").read_text()
     assert "from other docs" in md and "quotes documents outside the evaluated letters" in md
