@@ -203,6 +203,16 @@ def test_letter_view_marks_the_passage_and_its_supporting_sentence():
     assert 'class="letter-close"' in view
 
 
+def test_letter_view_names_who_signed_it():
+    letter, sentence = rean_letter()
+    at = letter.text.index(sentence)
+    passage = citation_for(letter, at, at + len(sentence), sentence).source.passage
+    assert "ondertekend" not in letter_html(letter, passage, [])  # the report is not signed
+    signed = replace(letter, signatories=["A. Broekers-Knol, de Staatssecretaris voor Justitie en Veiligheid", "S.A. Blok, de Minister van Buitenlandse Zaken"])
+    meta = letter_html(signed, passage, []).split('<div class="meta">', 1)[1].split("</div>", 1)[0]
+    assert meta.endswith("ondertekend door A. Broekers-Knol, S.A. Blok")
+
+
 def test_feedback_round_trip(tmp_path):
     letter, sentence = rean_letter()
     at = letter.text.index(sentence)

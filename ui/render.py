@@ -261,7 +261,12 @@ def letter_html(letter: Letter, passage: Passage, spans: list[tuple[int, int]]) 
         + "</li>"
         for f in letter.footnotes
     )
-    meta = " · ".join(_e(x) for x in (letter.date, letter.kamerstuk, letter.kenmerk and f"kenmerk {letter.kenmerk}") if x)
+    signed = ", ".join(s.split(", ", 1)[0] for s in letter.signatories)  # the names; their offices are on the card
+    meta = " · ".join(
+        _e(x)
+        for x in (letter.date, letter.kamerstuk, letter.kenmerk and f"kenmerk {letter.kenmerk}", signed and f"ondertekend door {signed}")
+        if x
+    )
     return (
         '<div class="letter">'
         f'<header><div><h3>{_e(letter.title or letter.id)}</h3><div class="meta">{meta}</div></div>'
