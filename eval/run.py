@@ -148,7 +148,8 @@ def run_eval(assistant, items: list[EvalItem], mode: str | None = None, k: int =
 
     mode = mode or assistant.config.retrieval.mode
     relevance = RelevanceIndex(assistant.store)
-    collection = needed_letters([e for item in items for e in item.evidence], relevance.letter_ids)
+    # A set without evidence (only unanswerable items) names no letters to tell others from.
+    collection = needed_letters([e for item in items for e in item.evidence], relevance.letter_ids) or None
     # Start cold: query vectors cached by an earlier run (another mode) would make it look faster.
     assistant.embedder.clear_query_cache()
     rows = []

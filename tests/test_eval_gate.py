@@ -32,3 +32,12 @@ def test_the_fast_subset_stays_at_or_above_its_floors(config, embedder):
     floors = load_floors()
     report = run_eval(assistant, fast_subset(load_dataset(), floors), progress=False)
     assert gate_failures(report.overall, floors) == []
+    assert report.overall["other_documents"] == 0.0  # an index of the evaluated letters alone
+
+
+def test_a_set_of_only_unanswerable_questions_counts_no_answer_as_drawn_from_elsewhere(assistant):
+    # Near misses the composer answers rather than declines: they have citations to count.
+    unanswerable = [item for item in load_dataset() if item.id in ("q155", "q157", "q162")]
+    report = run_eval(assistant, unanswerable, progress=False)
+    assert len(unanswerable) == 3 and not all(row["abstained"] for row in report.items)
+    assert report.overall.get("other_documents") is None  # it names no letters to tell others from
