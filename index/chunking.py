@@ -290,7 +290,7 @@ def letterhead_passage(letter: Letter) -> Passage | None:
         f"Onderwerp {letter.title}" if letter.title else None,
         f"Kamerstuk {letter.kamerstuk}" if letter.kamerstuk else None,
         letter.addressee,
-        *(f"Ondertekend door {signatory}" for signatory in letter.signatories),
+        *(f"Ondertekend door {name}, {office}" for name, office in letter.signatories),
     ]
     text = "\n\n".join(f for f in fields if f)
     return Passage(id="", letter=letter.id, text=text, start=0, end=0, page=1 if letter.pages else None, kind="letterhead")

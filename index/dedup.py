@@ -142,12 +142,10 @@ def _absorb(canonical: Letter, other: Letter) -> Letter:
     """``canonical`` with the gaps filled from ``other``, and ``other`` recorded as an alias."""
     fills = {
         name: getattr(other, name)
-        for name in ("date", "period", "kenmerk", "kamerstuk", "addressee")
-        if getattr(canonical, name) is None and getattr(other, name) is not None
+        for name in ("date", "period", "kenmerk", "kamerstuk", "addressee", "signatories")
+        if not getattr(canonical, name) and getattr(other, name)
     }
     own_title = other.title and other.title != fallback_title(other.text, other.blocks)
-    if other.signatories and not canonical.signatories:
-        fills["signatories"] = other.signatories
     if own_title and canonical.title in (None, fallback_title(canonical.text, canonical.blocks)):
         fills["title"] = other.title  # an onderwerp beats a title made up from the first sentence
     texts = {note.number: note.text for note in other.footnotes if note.text}

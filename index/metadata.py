@@ -56,7 +56,7 @@ class LetterMetadata:
     kamerstuk: str | None = None
     addressee: str | None = None
     period: str | None = None  # the year(s) a report covers, e.g. "2023" or "2021–2023"
-    signatories: list[str] = field(default_factory=list)  # "S.A. Blok, de Minister van Buitenlandse Zaken"
+    signatories: list[tuple[str, str]] = field(default_factory=list)  # (name, office), see read_signatories
 
 
 # A document describing itself ("Deze rapportage", "Dit jaarverslag", "Deze editie") and the
@@ -163,21 +163,21 @@ _PERSON = re.compile(
 )
 _BETWEEN = re.compile(r"^\s*(?:Pagina\s+\d+\s+van\s+\d+)?\s*$")
 _SIGNATURE_LINES = 60  # a signature stands at the end, before at most a closing page footer
+_SIGNATURE_GAP = 6  # lines from the office down to the name (004 leaves four blank ones between)
 
 
-def read_signatories(lines: list[str]) -> list[str]:
-    """The letter's signatures in order, each as "name, office" ("S.A. Blok, de Minister van
+def read_signatories(lines: list[str]) -> list[tuple[str, str]]:
+    """The letter's signatures in order, each as (name, office): ("S.A. Blok", "de Minister van
     Buitenlandse Zaken"); none when it is not signed."""
-    tail = len(lines) - _SIGNATURE_LINES
-    found = []
-    for i in range(max(tail, 0), len(lines)):
+    found: list[tuple[str, str]] = []
+    for i in range(max(len(lines) - _SIGNATURE_LINES, 0), len(lines)):
         office = _OFFICE.match(lines[i])
         if not office:
             continue
-        for line in lines[i + 1 : i + 1 + _LOOKAHEAD + 2]:
+        for line in lines[i + 1 : i + 1 + _SIGNATURE_GAP]:
             if person := _PERSON.match(line):
-                office_name = " ".join(office.group(1).split())
-                signature = f"{person.group(1)}, {office_name[0].lower()}{office_name[1:]}"
+                title = " ".join(office.group(1).split())
+                signature = (person.group(1), title[0].lower() + title[1:])
                 if signature not in found:  # a regulation may close twice with the same signature
                     found.append(signature)
                 break

@@ -44,7 +44,7 @@ class Letter:
     kenmerk: str | None = None
     kamerstuk: str | None = None  # e.g. "19 637, nr. 2675"
     addressee: str | None = None
-    signatories: list[str] = field(default_factory=list)  # "S.A. Blok, de Minister van Buitenlandse Zaken"
+    signatories: list[tuple[str, str]] = field(default_factory=list)  # (name, office): ("S.A. Blok", "de Minister van Buitenlandse Zaken")
     content_hash: str = ""  # sha256 of the source bytes
     aliases: list[str] = field(default_factory=list)  # ids of other extractions of this same letter
 
@@ -65,6 +65,7 @@ class Letter:
         d = dict(d)
         d["blocks"] = [Block(**b) for b in d.get("blocks", [])]
         d["pages"] = [tuple(p) for p in d.get("pages", [])]
+        d["signatories"] = [tuple(s) for s in d.get("signatories", [])]
         d["footnotes"] = [Footnote(**f) for f in d.get("footnotes", [])]
         return cls(**d)
 

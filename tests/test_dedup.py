@@ -96,7 +96,7 @@ def test_the_other_extraction_fills_in_missing_signatories():
     signed = replace(letters["001"], signatories=letters["000"].signatories)
     merged = {letter.id[:3]: letter for letter in merge_duplicates([unsigned, signed, letters["004"]])}
     assert merged["000"].signatories == letters["000"].signatories
-    assert merged["004"].signatories == ["Ankie Broekers-Knol, de Staatssecretaris van Justitie en Veiligheid"]
+    assert merged["004"].signatories == [("Ankie Broekers-Knol", "de Staatssecretaris van Justitie en Veiligheid")]
 
 
 def test_files_sharing_a_long_heading_with_short_bodies_stay_apart(law_folder):

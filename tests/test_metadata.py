@@ -66,18 +66,18 @@ def test_the_signatures_closing_a_letter():
     # 000 closes with three offices, each with its name on the next line; 004 with one office,
     # four blank lines and then the name (no initials).
     assert meta("000").signatories == [
-        "A. Broekers-Knol, de Staatssecretaris voor Justitie en Veiligheid",
-        "S.A. Blok, de Minister van Buitenlandse Zaken",
-        "S.A.M. Kaag, de Minister voor Buitenlandse Handel en Ontwikkelingssamenwerking",
+        ("A. Broekers-Knol", "de Staatssecretaris voor Justitie en Veiligheid"),
+        ("S.A. Blok", "de Minister van Buitenlandse Zaken"),
+        ("S.A.M. Kaag", "de Minister voor Buitenlandse Handel en Ontwikkelingssamenwerking"),
     ]
-    assert meta("004").signatories == ["Ankie Broekers-Knol, de Staatssecretaris van Justitie en Veiligheid"]
+    assert meta("004").signatories == [("Ankie Broekers-Knol", "de Staatssecretaris van Justitie en Veiligheid")]
     # 001 lost its last page in extraction; the reports 002 and 003 are not signed.
     assert all(meta(prefix).signatories == [] for prefix in ("001", "002", "003"))
 
 
 def test_a_signature_is_an_office_line_ending_in_a_comma_with_a_name_below_it():
     closing = "De Minister van Justitie,\n\nPagina 4 van 4\n\nmr. F. Korthals Altes\n\nDe Minister van Justitie,\nmr. F. Korthals Altes\n"
-    assert read_metadata(closing).signatories == ["mr. F. Korthals Altes, de Minister van Justitie"]  # signed twice, listed once
+    assert read_metadata(closing).signatories == [("mr. F. Korthals Altes", "de Minister van Justitie")]  # signed twice, listed once
     running = "De Minister van Justitie, die de wet uitvoert, stelt regels.\nDe Minister van Financiën,\nzo blijkt uit de toelichting, is bevoegd.\n"
     assert read_metadata(running).signatories == []  # an office mid-sentence, or no name below it
 

@@ -208,7 +208,7 @@ def test_letter_view_names_who_signed_it():
     at = letter.text.index(sentence)
     passage = citation_for(letter, at, at + len(sentence), sentence).source.passage
     assert "ondertekend" not in letter_html(letter, passage, [])  # the report is not signed
-    signed = replace(letter, signatories=["A. Broekers-Knol, de Staatssecretaris voor Justitie en Veiligheid", "S.A. Blok, de Minister van Buitenlandse Zaken"])
+    signed = replace(letter, signatories=[("A. Broekers-Knol", "de Staatssecretaris voor Justitie en Veiligheid"), ("S.A. Blok", "de Minister van Buitenlandse Zaken")])
     meta = letter_html(signed, passage, []).split('<div class="meta">', 1)[1].split("</div>", 1)[0]
     assert meta.endswith("ondertekend door A. Broekers-Knol, S.A. Blok")
 

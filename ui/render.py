@@ -261,7 +261,7 @@ def letter_html(letter: Letter, passage: Passage, spans: list[tuple[int, int]]) 
         + "</li>"
         for f in letter.footnotes
     )
-    signed = ", ".join(s.split(", ", 1)[0] for s in letter.signatories)  # the names; their offices are on the card
+    signed = ", ".join(name for name, _ in letter.signatories)  # their offices are on the letterhead card
     meta = " · ".join(
         _e(x)
         for x in (letter.date, letter.kamerstuk, letter.kenmerk and f"kenmerk {letter.kenmerk}", signed and f"ondertekend door {signed}")
