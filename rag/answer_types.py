@@ -111,10 +111,33 @@ def direct_span(question: str, language: str, sentence: str) -> tuple[int, int] 
     if kind == "list":
         colon = sentence.find(": ")
         if colon >= 0:
-            return colon + 2, len(sentence.rstrip(" .;"))
+            return colon + 2, _list_end(sentence, colon + 2)
     if kind == "name":
         return _name_span(question, sentence)
     return None
+
+
+_OPENING_QUOTE = {"”": "“", "’": "‘", '"': '"', "'": "'"}  # closing quote mark → its opening one
+
+
+def _list_end(sentence: str, start: int) -> int:
+    """Where a list that runs to the end of ``sentence`` stops: before the closing full stop, and before a
+    closing quote mark whose opening one stands in an earlier sentence (a quoted passage from a report)."""
+    end = len(sentence.rstrip(" .;"))
+    span = sentence[start:end]
+    if span and _unmatched_close(span):
+        end = start + len(span[:-1].rstrip(" .;"))
+    return end
+
+
+def _unmatched_close(span: str) -> bool:
+    last = span[-1]
+    opening = _OPENING_QUOTE.get(last)
+    if opening is None:
+        return False
+    if opening == last:  # a straight quote closes one opened earlier when the span holds an odd number of them
+        return span.count(last) % 2 == 1
+    return span.count(opening) < span.count(last)
 
 
 def _name_span(question: str, sentence: str) -> tuple[int, int] | None:

@@ -173,6 +173,17 @@ def test_the_punctuation_after_a_number_is_not_part_of_the_direct_answer():
     assert _span("How many migrants arrived in Spain in 2019?", sentence, "en") == "32.500"
 
 
+def test_a_list_ends_before_a_quote_mark_opened_in_an_earlier_sentence():
+    # 003_* (the BZ migration report) quotes UNHCR over several sentences; the list closes the quote.
+    hosts = (
+        "Van alle vluchtelingen en andere personen die wereldwijd internationale bescherming behoeven kwam tussen "
+        "2014-2023 73% uit vijf landen: Afghanistan (6,4 miljoen), Syrië (6,4 miljoen), Venezuela (6,1 miljoen), "
+        "Oekraine (6 miljoen), Soedan (1,5 miljoen).”"
+    )
+    question = "Welke vijf landen vangen volgens de BZ-rapportage de meeste vluchtelingen op?"
+    assert _span(question, hosts) == "Afghanistan (6,4 miljoen), Syrië (6,4 miljoen), Venezuela (6,1 miljoen), Oekraine (6 miljoen), Soedan (1,5 miljoen)"
+
+
 def test_a_who_question_gets_the_person_or_the_agent_organisation():
     study = (  # 004_* (Voortgang Integrale Migratieagenda)
         "De verkenning, van mr. J.P.H. Donner en mr. dr. M. den Heijer, richtte zich op de vraag of het "
