@@ -40,6 +40,7 @@ ABLATIONS = {
     "- English word translation": lambda r: setattr(r, "translation_threshold", 2.0),
     "- best-sentence dense ranking": lambda r: setattr(r, "sentence_weight", 0.0),
     "- two-sentence window ranking": lambda r: setattr(r, "window_weight", 0.0),
+    "- sentences in context": lambda r: setattr(r, "context_weight", 0.0),
     "- English question shift": lambda r: setattr(r, "language_shift", 0.0),
     "- named-letter prior": lambda r: setattr(r, "reference_weight", 0.0),
     "- per-letter cap": lambda r: setattr(r, "per_letter_cap", DEPTH),

@@ -33,7 +33,7 @@ from index.config import BACKENDS  # the accepted values of ``ModelConfig.backen
 from index.publish import publish_folder
 
 #: Bumped whenever the exported graph changes, so old exports are not reused.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: the token states are a second output
 
 #: Tokenizer outputs the exported graph may take, in this order.
 _GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -57,6 +57,11 @@ class TorchBackend:
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors as :meth:`encode`, and each text's token states (the transformer's output before pooling)."""
+        states = self.model.encode(texts, batch_size=self.batch_size, output_value="token_embeddings", convert_to_numpy=False)
+        return self.encode(texts), [np.asarray(t.float().numpy(), dtype=np.float32) for t in states]
 
 
 class OpenVINOBackend:
@@ -145,22 +150,37 @@ class OpenVINOBackend:
         return out
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        return self._run(texts, tokens=False)[0]
+
+    def encode_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors as :meth:`encode`, and each text's token states (the transformer's output before pooling)."""
+        return self._run(texts, tokens=True)
+
+    def _run(self, texts: list[str], tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        states: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         if len(texts) == 1:
-            out[0] = self._latency_request().infer(self.features(texts)[0])[0][0]
-            return out
+            result = self._latency_request().infer(self.features(texts)[0])
+            out[0] = result[0][0]
+            if tokens:
+                states[0] = np.array(result[1][0], dtype=np.float32)
+            return out, states
         if not texts:
-            return out
+            return out, states
         queue = self._queue()
 
         def done(request, rows):
             out[rows] = request.get_output_tensor(0).data
+            if tokens:
+                batch = request.get_output_tensor(1).data  # no padding: every row is the text's own tokens
+                for i, row in enumerate(rows):
+                    states[row] = np.array(batch[i], dtype=np.float32)
 
         queue.set_callback(done)
         for rows, feats in self.batches(texts):
             queue.start_async(feats, rows)
         queue.wait_all()
-        return out
+        return out, states
 
 
 def torch_threads() -> int | None:
@@ -218,7 +238,8 @@ def ensure_openvino_export(model, path: str, fingerprint: str, cache_dir: Path) 
 
 
 def _export_onnx(model, out: Path) -> list[str]:
-    """Export transformer + mean pooling + L2 normalisation as one ONNX graph; returns its input names."""
+    """Export transformer + mean pooling + L2 normalisation as one ONNX graph, with the token states
+    before pooling as a second output; returns its input names."""
     import torch
 
     encoder = model[0].auto_model
@@ -235,12 +256,13 @@ def _export_onnx(model, out: Path) -> list[str]:
             hidden = self.encoder(**feats).last_hidden_state
             mask = feats["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2, dim=1)
+            return torch.nn.functional.normalize(mean, p=2, dim=1), hidden
 
     import warnings
 
     dynamic = {name: {0: "batch", 1: "sequence"} for name in inputs}
     dynamic["embedding"] = {0: "batch"}
+    dynamic["tokens"] = {0: "batch", 1: "sequence"}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on constant shape checks; checked by the tests
         torch.onnx.export(
@@ -248,7 +270,7 @@ def _export_onnx(model, out: Path) -> list[str]:
             tuple(sample[k] for k in inputs),
             str(out),
             input_names=inputs,
-            output_names=["embedding"],
+            output_names=["embedding", "tokens"],
             dynamic_axes=dynamic,
             opset_version=17,
             dynamo=False,

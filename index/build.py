@@ -5,6 +5,8 @@ answer sentences by their similarity to the question, and doing that at index ti
 question to one dot product. So is each pair of consecutive sentences of a passage (a window,
 :func:`index.sentences.window_spans`), which retrieval ranks passages by too, and each distinct
 word (:mod:`index.vocabulary`), to translate the words of English questions into the letters' words.
+The passage's own forward pass also gives each of its sentences a vector in context
+(:meth:`index.embedding.Embedder.encode_passages_in_context`): a sentence is scored by both.
 
 Builds are incremental through a content-hash cache: a text (passage, sentence, window or word) already in the
 previous index (same model, same weights) reuses its vector, so adding, changing or removing one
@@ -77,6 +79,11 @@ def _word_key(word: str) -> str:
     return _text_key("word:" + word)
 
 
+def _context_key(passage: Passage) -> str:
+    # A passage's sentences in its context: keyed by everything the passage's forward pass saw.
+    return _text_key("context:" + passage.embedding_text())
+
+
 def _sentence_texts(passage: Passage, spans: list[tuple[int, int]]) -> list[str]:
     return [passage.text[a:b] for a, b in spans]
 
@@ -146,6 +153,7 @@ def _previous_vectors(previous: _Previous, embedder: Embedder) -> dict[str, np.n
     index = previous.index
     vectors = index.vectors()
     cache = {_text_key(p.embedding_text()): vectors[i] for i, p in enumerate(index.passages)}
+    cache.update((_context_key(p), np.asarray(rows)) for p, rows in zip(index.passages, index.context_vectors))
     for p, spans, sentence_vectors, window_vectors in zip(index.passages, index.sentences, index.sentence_vectors, index.window_vectors):
         cache.update(zip(map(_text_key, _sentence_texts(p, spans)), sentence_vectors))
         cache.update(zip(map(_text_key, _window_texts(p, spans)), window_vectors))
@@ -212,6 +220,34 @@ def _embed(
     return vectors, len(todo)
 
 
+def _embed_passages(
+    passages: list[Passage], sentences: list[list[tuple[int, int]]], cache: dict[str, np.ndarray], embedder: Embedder, report: Progress
+) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """Passage vectors and their sentences' context vectors, embedding only passages not in ``cache``
+    (which is extended); returns (vectors, per passage its context rows, passages embedded)."""
+    keys = [(_text_key(p.embedding_text()), _context_key(p)) for p in passages]
+    todo = sorted({key: i for i, key in enumerate(keys) if key[0] not in cache or key[1] not in cache}.values())
+    done = len(passages) - len(todo)
+    report("passages", done, len(passages))
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report("passages", done, len(passages))
+
+    if todo:
+        texts = [passages[i].embedding_text() for i in todo]
+        # Sentence offsets are in the passage text; the embedded text may open with its heading.
+        shifts = [len(t) - len(passages[i].text) for t, i in zip(texts, todo)]
+        spans = [[(a + shift, b + shift) for a, b in sentences[i]] for i, shift in zip(todo, shifts)]
+        fresh, contexts = embedder.encode_passages_in_context(texts, spans, on_batch=advance)
+        for i, vector, rows in zip(todo, fresh, contexts):
+            cache[keys[i][0]], cache[keys[i][1]] = vector, rows
+    report("passages", len(passages), len(passages))
+    vectors = np.stack([cache[k] for k, _ in keys]) if passages else np.zeros((0, embedder.dim), np.float32)
+    return vectors, [cache[k] for _, k in keys], len(todo)
+
+
 def indexed_sources(cfg: Config) -> list[Path]:
     """The source files of the current index (for adding letters to it)."""
     try:
@@ -265,9 +301,12 @@ def build_index(
 
     cache = _previous_vectors(previous, embedder)
     del previous, stored  # the cache keeps the vectors it needs
-    vectors, embedded = _embed([p.embedding_text() for p in passages], cache, embedder, "passages", report)
+    vectors, contexts, embedded = _embed_passages(passages, sentences, cache, embedder, report)
     flat_sentences = [t for p, spans in zip(passages, sentences) for t in _sentence_texts(p, spans)]
     sentence_vectors, embedded_sentences = _embed(flat_sentences, cache, embedder, "sentences", report)
+    context_vectors = np.concatenate([*contexts, np.zeros((0, embedder.dim), np.float32)])
+    cut_off = ~context_vectors.any(axis=1)  # a sentence the model's window cut off has its own vector as context
+    context_vectors[cut_off] = sentence_vectors[cut_off]
     flat_windows = [t for p, spans in zip(passages, sentences) for t in _window_texts(p, spans)]
     window_vectors, embedded_windows = _embed(flat_windows, cache, embedder, "windows", report)
     words = corpus_words(passages)
@@ -282,7 +321,7 @@ def build_index(
         duplicates=duplicates,
     )
     path = store.write_index(
-        cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, window_vectors, words, word_vectors,
+        cfg.index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, context_vectors, window_vectors, words, word_vectors,
         ann_min_passages=cfg.retrieval.ann_min_passages,
         sources=_source_records(loaded, letters, fingerprints),
     )

@@ -112,6 +112,11 @@ class RetrievalConfig(_Section):
     window_weight: float = Field(
         0.5, ge=0, description="fusion weight of the ranking of passages by their best window of two consecutive sentences"
     )
+    # Sentences in context (rag/sentence_cosines.py). `rag eval` MRR@10 dev / dev2 / dev_en for
+    # weights 0, 0.125, 0.25, 0.375, 0.5, 0.75: see the README; 0.25 sits in the middle of the plateau.
+    context_weight: float = Field(
+        0.25, ge=0, le=1, description="share of a sentence's vector in its passage's context in the vector it is compared by"
+    )
     lexical_weight: float = Field(0.75, ge=0, description="fusion weight of the BM25 ranking")
     # BM25 analyses Dutch; an English question's words also search for their nearest words of the
     # letters (rag/translation.py). Measured with `rag eval`: MRR 0.856-0.859 for one word at

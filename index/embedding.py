@@ -112,6 +112,56 @@ class Embedder:
         """Embed passages in batches; ``on_batch(n)`` is called after each batch (for progress bars)."""
         return self._encode_batched(texts, self.cfg.passage_prefix, on_batch)
 
+    def encode_passages_in_context(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], on_batch: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed passages as :meth:`encode_passages` does, and each span (a sentence) in its passage's context.
+
+        A span's context vector is the mean of the passage's token states over the span's tokens,
+        normalised ("late chunking"): the words around a sentence shape its vector, which an
+        embedding of the sentence alone does not see ("dit pakket" knows which package). It comes
+        from the same forward pass as the passage vector.
+
+        Args:
+            texts: passage texts (without prefix).
+            spans: per text, character offsets of its sentences within it.
+            on_batch: called with the number of texts done after each batch.
+
+        Returns:
+            The passage vectors, and per text an array with one row per span; a span whose tokens
+            were cut off (a text longer than the model's window) gets a row of zeros.
+        """
+        prefix = self.cfg.passage_prefix
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        contexts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        step = self.backend.texts_per_call
+        for i in range(0, len(order), step):
+            rows = order[i : i + step]
+            prefixed = [prefix + texts[r] for r in rows]
+            vectors[rows], states = self.backend.encode_tokens(prefixed)
+            for r, text, tokens in zip(rows, prefixed, states):
+                contexts[r] = self._pool_spans(text, tokens, [(a + len(prefix), b + len(prefix)) for a, b in spans[r]])
+            if on_batch:
+                on_batch(len(rows))
+        return vectors, contexts
+
+    def _pool_spans(self, text: str, tokens: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Per span of ``text``, the normalised mean of ``tokens`` (its token states) over the tokens inside it."""
+        offsets = np.array(
+            self.model.tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=self.cfg.max_seq_length)["offset_mapping"]
+        ).reshape(-1, 2)
+        if len(offsets) != len(tokens):  # not the tokenization the model saw: no context to give
+            return np.zeros((len(spans), self.dim), np.float32)
+        out = np.zeros((len(spans), self.dim), np.float32)
+        real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
+        for i, (start, end) in enumerate(spans):
+            inside = real & (offsets[:, 1] > start) & (offsets[:, 0] < end)
+            if inside.any():
+                mean = tokens[inside].mean(axis=0)
+                out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return out
+
     def encode_words(self, words: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed single words for word-to-word similarity; e5 takes ``query:`` on both sides of a symmetric task."""
         return self._encode_batched(words, self.cfg.query_prefix, on_batch)

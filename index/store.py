@@ -10,6 +10,8 @@ Layout of ``index_dir``::
                                HNSW above RetrievalConfig.ann_min_passages (manifest.index_type)
     v-<stamp>/sentences.jsonl  per passage row: its sentences as [start, end] offsets in the passage text
     v-<stamp>/sentences.npy    their embeddings, in the same order (the extractive composer scores them)
+    v-<stamp>/contexts.npy     the same sentences embedded in their passage's context (pooled from the
+                               passage's token states), in the same order; a sentence scores by both
     v-<stamp>/windows.npy      embeddings of each two consecutive sentences of a passage, in the same
                                order (a passage of n sentences has n - 1; retrieval ranks by them)
     v-<stamp>/words.json       the distinct words of the passages (index/vocabulary.py)
@@ -41,7 +43,7 @@ import numpy as np
 from index.errors import UserError
 from index.models import Letter, Passage
 
-FORMAT_VERSION = 3  # 2: words.json and words.npy; 3: windows.npy
+FORMAT_VERSION = 4  # 2: words.json and words.npy; 3: windows.npy; 4: contexts.npy
 REBUILD_HINT = "rag index --index {dir}"
 SOURCES_FILE = "sources.json"
 
@@ -154,6 +156,7 @@ class IndexStore:
     sentences: list[list[tuple[int, int]]]  # per passage row, offsets within passage.text
     sentence_matrix: np.ndarray  # every sentence's vector, passage by passage (memory-mapped)
     sentence_bounds: np.ndarray  # passage i's sentences are rows sentence_bounds[i]:sentence_bounds[i + 1]
+    context_matrix: np.ndarray  # every sentence's vector in its passage's context, rows as sentence_matrix (memory-mapped)
     window_matrix: np.ndarray  # every window's vector (two consecutive sentences), passage by passage (memory-mapped)
     window_bounds: np.ndarray  # passage i's windows are rows window_bounds[i]:window_bounds[i + 1]
     words: list[str]  # the corpus's distinct words
@@ -164,6 +167,11 @@ class IndexStore:
     def sentence_vectors(self) -> _Rows:
         """Per passage row, its sentences' vectors (views of ``sentence_matrix``)."""
         return _Rows(self.sentence_matrix, self.sentence_bounds)
+
+    @property
+    def context_vectors(self) -> _Rows:
+        """Per passage row, its sentences' vectors in the passage's context (views of ``context_matrix``)."""
+        return _Rows(self.context_matrix, self.sentence_bounds)
 
     @property
     def window_vectors(self) -> _Rows:
@@ -235,6 +243,7 @@ def write_index(
     vectors: np.ndarray,
     sentences: list[list[tuple[int, int]]],
     sentence_vectors: np.ndarray,
+    context_vectors: np.ndarray,
     window_vectors: np.ndarray,
     words: list[str],
     word_vectors: np.ndarray,
@@ -249,8 +258,8 @@ def write_index(
 
     if len(passages) != len(vectors) or len(passages) != len(sentences):
         raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors, {len(sentences)} sentence lists")
-    if sum(map(len, sentences)) != len(sentence_vectors):
-        raise ValueError("sentence spans and sentence vectors differ in number")
+    if not sum(map(len, sentences)) == len(sentence_vectors) == len(context_vectors):
+        raise ValueError("sentence spans, sentence vectors and context vectors differ in number")
     if sum(_window_counts(sentences)) != len(window_vectors):
         raise ValueError(f"{sum(_window_counts(sentences))} windows but {len(window_vectors)} window vectors")
     if len(words) != len(word_vectors):
@@ -277,6 +286,7 @@ def write_index(
         faiss.write_index(dense, str(version / "vectors.faiss"))
         _write_jsonl(version / "sentences.jsonl", ([list(span) for span in spans] for spans in sentences))
         np.save(version / "sentences.npy", np.asarray(sentence_vectors, dtype=np.float32))
+        np.save(version / "contexts.npy", np.asarray(context_vectors, dtype=np.float32).reshape(len(context_vectors), manifest.dim))
         np.save(version / "windows.npy", np.asarray(window_vectors, dtype=np.float32).reshape(len(window_vectors), manifest.dim))
         (version / "words.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
         np.save(version / "words.npy", np.asarray(word_vectors, dtype=np.float32).reshape(len(words), manifest.dim))
@@ -370,6 +380,7 @@ def load_index(index_dir: Path) -> IndexStore:
         vectors = faiss.read_index(str(active / "vectors.faiss"))
         sentences = [[tuple(span) for span in row] for row in _read_jsonl(active / "sentences.jsonl")]
         flat_sentences = np.load(active / "sentences.npy", mmap_mode="r")
+        contexts = np.load(active / "contexts.npy", mmap_mode="r")
         windows = np.load(active / "windows.npy", mmap_mode="r")
         words = json.loads((active / "words.json").read_text(encoding="utf-8"))
         word_vectors = np.load(active / "words.npy", mmap_mode="r")
@@ -383,17 +394,19 @@ def load_index(index_dir: Path) -> IndexStore:
         or vectors.d != manifest.dim
         or len(sentences) != len(passages)
         or sentence_bounds[-1] != len(flat_sentences)
+        or len(contexts) != len(flat_sentences)
         or window_bounds[-1] != len(windows)
         or len(words) != len(word_vectors)
     ):
         raise IndexCorrupt(
             f"index at {index_dir} is inconsistent: {len(passages)} passages, {vectors.ntotal} vectors, "
-            f"{len(flat_sentences)} sentence and {len(windows)} window vectors for {sentence_bounds[-1]} "
+            f"{len(flat_sentences)} sentence, {len(contexts)} context and {len(windows)} window vectors for {sentence_bounds[-1]} "
             f"sentences, {len(words)} words, {len(word_vectors)} word vectors; manifest says {manifest.passages} "
             f"passages of dimension {manifest.dim}. Rebuild with: {hint}"
         )
     if manifest.index_type not in ("flat", "hnsw"):
         raise IndexMismatch(f"the index at {index_dir} has index type {manifest.index_type!r}, which this program cannot read. Rebuild it with: {hint}")
     return IndexStore(
-        active, manifest, passages, letters, vectors, sentences, flat_sentences, sentence_bounds, windows, window_bounds, words, word_vectors
+        active, manifest, passages, letters, vectors, sentences, flat_sentences, sentence_bounds, contexts, windows, window_bounds,
+        words, word_vectors,
     )

@@ -71,7 +71,7 @@ class Assistant:
         self.embedder = embedder
         self.config = config
         self.retriever = Retriever(store, embedder, config.retrieval)
-        self.extractive = ExtractiveComposer(store, embedder, config.answer, self.retriever.profiles)
+        self.extractive = ExtractiveComposer(store, embedder, config.answer, self.retriever.profiles, self.retriever.sentence_cosines)
         self.composer = composer or self._configured_composer()
 
     @classmethod

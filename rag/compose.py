@@ -28,6 +28,7 @@ from rag.analysis import analyze
 from rag.answer_types import QUESTION_WORDS, REASON, WHY_QUESTION, answer_type, direct_span, holds_type, in_english
 from rag.citations import CitationBuilder, format_marker
 from rag.prompts import NO_ANSWER
+from rag.sentence_cosines import SentenceCosines
 from rag.support import is_supported
 from rag.types import Composition, OnText, Source
 
@@ -86,9 +87,13 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, store: IndexStore, embedder, cfg: AnswerConfig, profiles: list[references.LetterProfile]):
-        """``profiles``: what each letter says about itself (:func:`rag.references.profile`), shared with the retriever."""
+    def __init__(
+        self, store: IndexStore, embedder, cfg: AnswerConfig, profiles: list[references.LetterProfile], cosines: SentenceCosines
+    ):
+        """``profiles``: what each letter says about itself (:func:`rag.references.profile`); ``cosines``:
+        how a sentence compares with a question (alone and in context). Both shared with the retriever."""
         self.store = store
+        self._cosines = cosines
         self.embedder = embedder
         self.cfg = cfg
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
@@ -116,7 +121,7 @@ class ExtractiveComposer:
             if not spans:
                 continue
             gap = sources[0].score - source.score  # the passage's retrieval prior weighs this
-            cosines = self.store.sentence_vectors[row] @ query
+            cosines = self._cosines(query, slice(*self.store.sentence_bounds[row : row + 2]))
             if len(spans) > 1 and self.cfg.window_weight:
                 cosines = _with_neighbours(cosines, self.store.window_vectors[row] @ query, self.cfg.window_weight)
             for (start, end), cosine in zip(spans, cosines):

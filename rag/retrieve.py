@@ -26,6 +26,7 @@ from rag import references
 from rag.crosslingual import LanguageShift
 from rag.language import detect_language
 from rag.lexical import LexicalIndex
+from rag.sentence_cosines import SentenceCosines
 from rag.translation import WordTranslator
 from rag.types import Source
 
@@ -61,11 +62,12 @@ class Retrieval:
 
 class _BestOfBlock:
     """Ranks passages by their best-matching row of a matrix whose rows come in per-passage blocks
-    (passage i owns rows bounds[i]:bounds[i + 1]: its sentences, or its windows). The matrix is the
-    store's memory-mapped array, not a copy; a passage's best row is a maximum over its block."""
+    (passage i owns rows bounds[i]:bounds[i + 1]: its sentences, or its windows). ``cosines(query,
+    rows)`` reads the store's memory-mapped arrays, not a copy; a passage's best row is a maximum
+    over its block."""
 
-    def __init__(self, matrix: np.ndarray, bounds: np.ndarray):
-        self.matrix = matrix if len(matrix) else None
+    def __init__(self, cosines, bounds: np.ndarray):
+        self.cosines = cosines if bounds[-1] else None
         self.bounds = bounds
         filled = bounds[1:] > bounds[:-1]
         self.starts = bounds[:-1][filled]  # only passages that have rows
@@ -81,11 +83,11 @@ class _BestOfBlock:
                 then reads the rows of its candidates instead of the whole matrix.
         """
         best = np.full(self.passages, -1.0, dtype=np.float32)
-        if self.matrix is None:
+        if self.cosines is None:
             return best
         query = np.asarray(query_vector, np.float32)
         if pool is None:
-            best[self.rows] = np.maximum.reduceat(self.matrix @ query, self.starts)
+            best[self.rows] = np.maximum.reduceat(self.cosines(query), self.starts)
             return best
         chosen = self.rows[np.isin(self.rows, pool)]
         if len(chosen):
@@ -93,7 +95,7 @@ class _BestOfBlock:
             lengths = self.bounds[chosen + 1] - starts
             offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
             rows = np.arange(lengths.sum()) + offsets  # every row of every chosen passage, in order
-            best[chosen] = np.maximum.reduceat(self.matrix[rows] @ query, np.cumsum(lengths) - lengths)
+            best[chosen] = np.maximum.reduceat(self.cosines(query, rows), np.cumsum(lengths) - lengths)
         return best
 
 
@@ -105,8 +107,11 @@ class Retriever:
         self.embedder = embedder
         self.cfg = cfg
         self.lexical = LexicalIndex(store.passages)
-        self._sentences = _BestOfBlock(store.sentence_matrix, store.sentence_bounds)
-        self._windows = _BestOfBlock(store.window_matrix, store.window_bounds)
+        # Sentences alone and in their passage's context; shared with the composer.
+        self.sentence_cosines = SentenceCosines(store, cfg.context_weight)
+        self._sentences = _BestOfBlock(self.sentence_cosines, store.sentence_bounds)
+        windows = store.window_matrix
+        self._windows = _BestOfBlock(lambda query, rows=None: (windows if rows is None else windows[rows]) @ query, store.window_bounds)
         # What each letter says about itself (date, title, "deze rapportage ..."), to resolve
         # questions that name a letter ("volgens de brief van juli 2020").
         self.profiles = [references.profile(letter) for letter in store.letters.values()]
@@ -170,7 +175,7 @@ class Retriever:
                 if lexical is not None:
                     pool = np.union1d(pool, [row for row, _ in lexical_top])
             for weight, blocks in ((self.cfg.sentence_weight, self._sentences), (self.cfg.window_weight, self._windows)):
-                if weight and blocks.matrix is not None:
+                if weight and blocks.cosines is not None:
                     best = blocks.scores(query_vector, pool)
                     rankings.append((weight, self._top(best, allowed, best > -1.0)))
         if named:

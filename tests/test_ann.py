@@ -31,7 +31,7 @@ def _write(index_dir, ann_min_passages):
     sentence_vectors = np.repeat(vectors, 2, axis=0)
     words = [f"woord{i}" for i in range(97)]
     manifest = store.Manifest(model_id="fake", model_checksum="0", dim=DIM, chunker={})
-    store.write_index(index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, vectors, words,
+    store.write_index(index_dir, manifest, passages, letters, vectors, sentences, sentence_vectors, sentence_vectors, vectors, words,
                       _vectors(len(words), 1), ann_min_passages=ann_min_passages)
     return vectors
 

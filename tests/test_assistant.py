@@ -87,6 +87,25 @@ def test_sentences_and_windows_of_a_candidate_pool_score_as_over_the_whole_matri
         assert (np.delete(pooled, pool) == -1).all()
         assert (full[pool] > -1).sum() >= 4  # the pool holds passages with rows, not only empty ones
 
+def test_a_sentence_is_compared_alone_and_in_its_passage(assistant):
+    import numpy as np
+
+    from rag.sentence_cosines import SentenceCosines
+
+    store = assistant.store
+    row, spans = next((r, s) for r, s in enumerate(store.sentences) if "steunpakket van EUR 7,4 miljard" in store.passages[r].text)
+    first = int(store.sentence_bounds[row])
+    i = first + next(j for j, (a, b) in enumerate(spans) if "steunpakket van EUR 7,4" in store.passages[row].text[a:b])
+    alone, context = np.asarray(store.sentence_matrix[i]), np.asarray(store.context_matrix[i])
+    query = assistant.embedder.encode_query("Hoe groot is het steunpakket voor Egypte?")
+    assert context @ query > alone @ query  # "Egypte" stands in the sentence before it, not in it
+    mixed = 0.75 * alone + 0.25 * context
+    cosines = SentenceCosines(store, 0.25)
+    np.testing.assert_allclose(cosines(query, np.array([i])), [mixed @ query / np.linalg.norm(mixed)], rtol=1e-5)
+    np.testing.assert_allclose(cosines(query)[first : first + len(spans)], cosines(query, slice(first, first + len(spans))), rtol=1e-6)
+    np.testing.assert_allclose(SentenceCosines(store, 0)(query), store.sentence_matrix @ query, rtol=1e-6)
+
+
 def test_filters_restrict_letters_and_dates(assistant):
     only = assistant.ask("Wat doet Nederland aan terugkeer?", letters=[LETTER_2021])
     assert {s.letter.id for s in only.passages} == {LETTER_2021}

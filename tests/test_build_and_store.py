@@ -39,6 +39,7 @@ def _snapshot(index_dir):
         idx.words,
         idx.word_vectors,
         np.asarray(idx.window_matrix),
+        np.asarray(idx.context_matrix),
     )
 
 
@@ -70,6 +71,13 @@ def test_build_writes_a_complete_index(corpus, config, embedder):
     assert spans[1][1] < spans[2][0] and text[spans[1][0] : spans[1][1]] in window
     np.testing.assert_allclose(idx.window_vectors[row][1], embedder.encode_passages([window])[0], atol=1e-5)
     assert isinstance(idx.window_matrix, np.memmap)
+    # each sentence also in its passage's context: pooled from the passage's own forward pass
+    embedded = idx.passages[row].embedding_text()  # may open with the heading: the offsets move with it
+    shift = len(embedded) - len(text)
+    vectors, contexts = embedder.encode_passages_in_context([embedded], [[(a + shift, b + shift) for a, b in spans]])
+    np.testing.assert_allclose(idx.vectors()[row], vectors[0], atol=1e-5)
+    np.testing.assert_allclose(idx.context_vectors[row], contexts[0], atol=1e-5)
+    assert len(idx.context_matrix) == len(idx.sentence_matrix) and isinstance(idx.context_matrix, np.memmap)
 
 
 def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(corpus, config, embedder, tmp_path):
@@ -98,6 +106,7 @@ def test_incremental_build_embeds_only_what_changed_and_equals_a_full_rebuild(co
     np.testing.assert_allclose(a[3], b[3], atol=1e-5)
     np.testing.assert_allclose(a[5], b[5], atol=1e-5)
     np.testing.assert_allclose(a[6], b[6], atol=1e-5)
+    np.testing.assert_allclose(a[7], b[7], atol=1e-5)
 
 
 def test_adding_letters_reads_only_the_new_files_and_equals_a_full_build(config, embedder, rag_home, monkeypatch, tmp_path):
@@ -197,6 +206,9 @@ def test_missing_and_damaged_indexes_say_how_to_rebuild(corpus, config, embedder
         store.load_index(config.index_dir)
     np.save(active / "words.npy", np.zeros((3, embedder.dim), np.float32))
     with pytest.raises(store.IndexCorrupt, match="3 word vectors.*Rebuild with: rag index"):
+        store.load_index(config.index_dir)
+    np.save(active / "contexts.npy", np.zeros((4, embedder.dim), np.float32))
+    with pytest.raises(store.IndexCorrupt, match="4 context.*Rebuild with: rag index"):
         store.load_index(config.index_dir)
     np.save(active / "windows.npy", np.zeros((2, embedder.dim), np.float32))
     with pytest.raises(store.IndexCorrupt, match="2 window vectors.*Rebuild with: rag index"):

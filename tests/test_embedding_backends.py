@@ -251,3 +251,39 @@ def test_unexportable_model_is_refused():
 
     with pytest.raises(BackendUnavailable):
         _check_exportable(_NotExportable())
+
+
+# 003_* (the BZ migration report): the second sentence names the package, the first what it is for.
+EGYPT = (
+    "• Eind 2023 is er op EU-niveau intensiever gewerkt in aanloop naar het strategisch partnerschap tussen de EU en "
+    "Egypte, dat op 17 maart 2024 bekrachtigd is.",
+    "Het partnerschap bevat een steunpakket van EUR 7,4 miljard en loopt tot eind 2027.",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["openvino", "torch"])
+def test_a_sentence_in_context_carries_what_its_passage_says_around_it(backend, openvino_embedder, torch_embedder):
+    embedder = openvino_embedder if backend == "openvino" else torch_embedder
+    text = " ".join(EGYPT)
+    spans = [(0, len(EGYPT[0])), (len(EGYPT[0]) + 1, len(text))]
+    vectors, contexts = embedder.encode_passages_in_context([text, "Kort."], [spans, [(0, 5)]])
+    np.testing.assert_allclose(vectors, embedder.encode_passages([text, "Kort."]), atol=1e-5)  # the same forward pass
+    assert contexts[0].shape == (2, embedder.dim) and contexts[1].shape == (1, embedder.dim)
+    assert np.allclose(np.linalg.norm(contexts[0], axis=1), 1, atol=1e-4)
+    alone = embedder.encode_passages([EGYPT[1]])[0]
+    for question in ("Hoe groot is het steunpakket voor Egypte?", "How large is the support package for Egypt?"):
+        query = embedder.encode_query(question)
+        assert contexts[0][1] @ query > alone @ query + 0.02  # "Egypte" stands only in the sentence before
+
+
+@pytest.mark.slow
+def test_context_vectors_agree_across_backends_and_a_span_past_the_window_gets_none(openvino_embedder, torch_embedder):
+    text = " ".join(EGYPT)
+    spans = [(0, len(EGYPT[0])), (len(EGYPT[0]) + 1, len(text))]
+    overlong = text + " Ook andere landen." * 200  # past the 512-token window
+    spans_overlong = [*spans, (len(overlong) - 19, len(overlong))]
+    _, ov = openvino_embedder.encode_passages_in_context([text, overlong], [spans, spans_overlong])
+    _, ref = torch_embedder.encode_passages_in_context([text, overlong], [spans, spans_overlong])
+    assert _cosines(ov[0], ref[0]).min() >= FAITHFUL
+    assert not ov[1][2].any() and not ref[1][2].any()  # cut off: the build gives it its own vector instead
