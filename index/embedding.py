@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -134,16 +134,11 @@ class Embedder:
         prefix = self.cfg.passage_prefix
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         contexts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        step = self.backend.texts_per_call
-        for i in range(0, len(order), step):
-            rows = order[i : i + step]
+        for rows in self._batches(texts, on_batch):
             prefixed = [prefix + texts[r] for r in rows]
             vectors[rows], states = self.backend.encode_tokens(prefixed)
             for r, text, tokens in zip(rows, prefixed, states):
                 contexts[r] = self._pool_spans(text, tokens, [(a + len(prefix), b + len(prefix)) for a, b in spans[r]])
-            if on_batch:
-                on_batch(len(rows))
         return vectors, contexts
 
     def _pool_spans(self, text: str, tokens: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -168,16 +163,22 @@ class Embedder:
 
     def _encode_batched(self, texts: list[str], prefix: str, on_batch: Callable[[int], None] | None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for rows in self._batches(texts, on_batch):
+            out[rows] = self._encode([prefix + texts[r] for r in rows])
+        return out
+
+    def _batches(self, texts: list[str], on_batch: Callable[[int], None] | None) -> Iterator[list[int]]:
+        """Row numbers of ``texts``, longest first, as many at a time as the backend takes; ``on_batch``
+        hears of each batch once it is done."""
         # Batches of similar length pad little; sentence-transformers sorts like this within one
         # encode() call, and batching here (for progress) must not lose that.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         step = self.backend.texts_per_call
         for i in range(0, len(order), step):
             rows = order[i : i + step]
-            out[rows] = self._encode([prefix + texts[r] for r in rows])
+            yield rows
             if on_batch:
                 on_batch(len(rows))
-        return out
 
     def encode_queries(self, texts: Iterable[str]) -> np.ndarray:
         return self._encode([self.cfg.query_prefix + t for t in texts])

@@ -3,9 +3,9 @@
 Each retriever's candidate scores are min-max normalised over its own candidates and summed with
 its weight: scores keep how far apart candidates are, which reciprocal ranks throw away, and the
 normalisation puts cosines and BM25 on one scale. Dense ranks passages three ways: by the passage
-vector, by its best sentence and by its best window of two consecutive sentences (a paraphrased
-question often matches one sentence, or a sentence with its neighbour, far better than the
-whole passage). For an English question, BM25 also searches the
+vector, by its best sentence (read alone and in its passage, :mod:`rag.sentence_cosines`) and by its
+best window of two consecutive sentences (a paraphrased question often matches one sentence, or a
+sentence with its neighbour, far better than the whole passage). For an English question, BM25 also searches the
 letter words its words translate to (:mod:`rag.translation`), and its vector is moved towards the
 Dutch side of the model's space (:mod:`rag.crosslingual`). A question that names a letter
 ("volgens de brief van juli 2020", see :mod:`rag.references`) adds a ranking of that letter's
