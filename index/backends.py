@@ -59,9 +59,14 @@ class TorchBackend:
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors as :meth:`encode`, and each text's token states (the transformer's output before pooling)."""
-        states = self.model.encode(texts, batch_size=self.batch_size, output_value="token_embeddings", convert_to_numpy=False)
-        return self.encode(texts), [np.asarray(t.float().numpy(), dtype=np.float32) for t in states]
+        """Vectors as :meth:`encode`, and each text's token states (the transformer's output before pooling).
+
+        One forward pass: the model's pooling is the mean over all tokens, normalised, so the
+        vector is that mean of the states it returns (padding already cut off)."""
+        out = self.model.encode(texts, batch_size=self.batch_size, output_value="token_embeddings", convert_to_numpy=False)
+        states = [np.asarray(t.float().numpy(), dtype=np.float32) for t in out]
+        means = np.stack([t.mean(axis=0) for t in states]) if states else np.zeros((0, self.model.get_embedding_dimension()), np.float32)
+        return means / np.linalg.norm(means, axis=1, keepdims=True), states
 
 
 class OpenVINOBackend:

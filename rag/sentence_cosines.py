@@ -21,17 +21,10 @@ class SentenceCosines:
         """``context_weight``: w above; 0 compares the sentence alone."""
         self.alone = store.sentence_matrix
         self.context = store.context_matrix
-        self.weight = float(context_weight)
-        self.rows = len(self.alone)
-        self._scale: np.ndarray | None = None
-
-    def scale(self) -> np.ndarray:
-        """1 / |(1 - w) a + w c| per sentence, for unit vectors a and c (computed once, on first use)."""
-        if self._scale is None:
-            w = self.weight
-            dots = np.einsum("ij,ij->i", self.alone, self.context) if self.rows else np.zeros(0, np.float32)
-            self._scale = (1.0 / np.sqrt((1 - w) ** 2 + w**2 + 2 * w * (1 - w) * dots)).astype(np.float32)
-        return self._scale
+        self.weight = w = float(context_weight)
+        # 1 / |(1 - w) a + w c| per sentence, for unit vectors a and c: read once here, not per question.
+        dots = np.einsum("ij,ij->i", self.alone, self.context) if w else np.ones(len(self.alone), np.float32)
+        self.scale = (1.0 / np.sqrt((1 - w) ** 2 + w**2 + 2 * w * (1 - w) * dots)).astype(np.float32)
 
     def __call__(self, query: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Cosines of ``query`` with the sentences at ``rows`` (every sentence when None)."""
@@ -39,4 +32,4 @@ class SentenceCosines:
         alone = self.alone[rows] @ query
         if not self.weight:
             return alone
-        return ((1 - self.weight) * alone + self.weight * (self.context[rows] @ query)) * self.scale()[rows]
+        return ((1 - self.weight) * alone + self.weight * (self.context[rows] @ query)) * self.scale[rows]
